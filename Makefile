@@ -1,0 +1,91 @@
+# otpcep: MS-OTPCE responder. See README.md.
+#   make            build cgi-bin/otpcep (installs missing Debian packages when root)
+#   make check      unit tests (cmocka) and integration tests against real peers
+#   make valgrind   unit tests under valgrind
+#   make SAN=1 check  the same with AddressSanitizer and UBSan
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi
+CFLAGS ?= -O2 -g
+WERROR ?= -Werror
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-format-nonliteral $(WERROR)
+ifdef SAN
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) \
+	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+ALL_CPPFLAGS = -D_GNU_SOURCE -Iinclude -Ibuild/gen $(CPPFLAGS) -MMD -MP
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+ASN_SRC = $(wildcard src/asn/*.asn)
+ASN_GEN = $(patsubst src/asn/%.asn,build/gen/%_asn1tab.c,$(ASN_SRC))
+LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ = $(patsubst src/%.c,build/obj/%.o,$(LIB_SRC)) \
+	  $(patsubst build/gen/%.c,build/obj/%.o,$(ASN_GEN))
+TEST_SRC = $(wildcard tests/test_*.c)
+TEST_BIN = $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))
+DEPS_OK = build/.deps-ok
+
+all: $(DEPS_OK) cgi-bin/otpcep
+
+# Missing Debian packages: installed when root, else the command is printed.
+$(DEPS_OK): scripts/install-deps.sh
+	@mkdir -p build
+	@scripts/install-deps.sh
+	@touch $@
+
+build/gen/%_asn1tab.c: src/asn/%.asn | $(DEPS_OK)
+	@mkdir -p build/gen
+	asn1Parser -o $@ -n $*_asn1_tab $<
+
+build/obj/%.o: src/%.c | $(DEPS_OK) $(ASN_GEN)
+	@mkdir -p build/obj
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+build/obj/%_asn1tab.o: build/gen/%_asn1tab.c
+	@mkdir -p build/obj
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+build/libotpcep.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+cgi-bin/otpcep: build/obj/main.o build/libotpcep.a
+	@mkdir -p cgi-bin
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+build/tests/%: tests/%.c build/libotpcep.a | $(DEPS_OK)
+	@mkdir -p build/tests
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+		build/libotpcep.a $(LIBS) $(TEST_LIBS)
+
+tests: $(TEST_BIN)
+
+check: all $(TEST_BIN)
+	@tests/run.sh $(TEST_BIN)
+
+valgrind: all $(TEST_BIN)
+	@VALGRIND="valgrind -q --leak-check=full --error-exitcode=99" \
+		tests/run.sh --unit-only $(TEST_BIN)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/otpcep
+	install -m 0755 cgi-bin/otpcep $(DESTDIR)$(PREFIX)/sbin/otpcep
+	install -m 0640 etc/otpcep.conf $(DESTDIR)$(SYSCONFDIR)/otpcep/otpcep.conf.example
+	install -d $(DESTDIR)$(PREFIX)/share/doc/otpcep
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/otpcep/
+
+clean:
+	rm -rf build cgi-bin/otpcep
+
+.PHONY: all check tests valgrind install clean
+
+-include $(wildcard build/obj/*.d build/tests/*.d)

@@ -1,0 +1,104 @@
+/*
+ * Configuration: one flat file of `key = value` lines, read once at start-up.
+ * docs/configuration.md documents every key. After config_load() succeeds the
+ * structure is read-only and shared by every worker.
+ */
+#ifndef OTPCEP_CONFIG_H
+#define OTPCEP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/otpcep/otpcep.conf"
+
+/* A repeatable key's values, in file order (rank order where it matters). */
+struct config_list {
+	char **items;
+	size_t count;
+};
+
+enum radius_username_form {
+	RADIUS_USERNAME_AS_SENT,	/* DOMAIN\user as the client sent it */
+	RADIUS_USERNAME_USER,		/* the bare user name */
+	RADIUS_USERNAME_UPN,		/* the directory's userPrincipalName */
+};
+
+enum signing_digest { DIGEST_SHA1, DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512 };
+
+struct config {
+	char *path;			/* the file this came from */
+
+	/* Responder and HTTP envelope (MS-OTPCE 2.1, 2.2) */
+	unsigned workers;
+	char *listen;			/* NULL: socket from the web server/systemd */
+	bool log_syslog;
+	bool log_verbose;
+	bool require_https;
+	bool require_client_cert;
+	size_t max_request_bytes;
+
+	/* Step 1: the certificate request */
+	char *template;			/* OID or template name */
+	bool allow_sha1_csr;
+	unsigned min_rsa_bits;
+
+	/* Step 2: the directory */
+	struct config_list ldap_uri;
+	char *ldap_bind_dn;
+	char *ldap_password_file;
+	bool ldap_starttls;
+	char *ldap_ca_file;
+	unsigned ldap_timeout_ms;
+	char *ldap_filter;
+	struct config_list domain;	/* "NETBIOSNAME base-dn" */
+	struct config_list upn_suffix;	/* "suffix NETBIOSNAME" */
+
+	/* Step 3: RADIUS */
+	struct config_list radius_server;	/* host[:port] */
+	char *radius_secret_file;
+	char *radius_nas_identifier;
+	char *radius_nas_ip;
+	enum radius_username_form radius_username;
+	unsigned radius_timeout_ms;
+	unsigned radius_retries;
+	bool radius_require_message_authenticator;
+
+	/* Step 4: signing */
+	char *signing_cert;
+	char *signing_key;		/* file path or pkcs11: URI */
+	char *signing_key_password_file;
+	char *signing_chain;
+	enum signing_digest signing_digest;
+	char *signing_eku;
+	char *signing_client_machine;	/* NULL: gethostname() */
+	char *signing_client_account;
+	char *signing_client_process;
+	unsigned signing_warn_hours;
+
+	/* Step 5: CAs */
+	struct config_list ca;		/* "host\CA name", rank order */
+	unsigned issuing_ca_count;
+
+	/* Operator's self-test (otpcep --probe) */
+	char *probe_user;
+	char *probe_password_file;
+};
+
+/*
+ * Reads and validates the file at path. On any error, every problem found is
+ * logged as "file:line: what is wrong" and NULL is returned.
+ */
+struct config *config_load(const char *path);
+
+/* Same, from a buffer (for tests); name is used in messages. */
+struct config *config_parse(const char *name, const char *text, size_t text_len);
+
+void config_free(struct config *cfg);
+
+/*
+ * The configuration path for this run: the -c argument when given, else
+ * $OTPCEP_CONFIG, else CONFIG_DEFAULT_PATH.
+ */
+const char *config_path(const char *cli_path);
+
+#endif

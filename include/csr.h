@@ -1,0 +1,52 @@
+/*
+ * Step 1 of MS-OTPCE 3.2.5.1: the client's PKCS#10 certificate request
+ * (RFC 2986). Decoding and policy need no network; matching the names in the
+ * request against the user needs the directory entry from step 2.
+ * Every failure here is OtherError.
+ */
+#ifndef OTPCEP_CSR_H
+#define OTPCEP_CSR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otpcep.h"
+
+struct config;
+struct dir_user;
+struct csr;
+
+enum csr_result {
+	CSR_OK = 0,
+	CSR_MALFORMED,		/* not a PKCS#10 DER */
+	CSR_BAD_SIGNATURE,	/* self-signature does not verify */
+	CSR_WEAK_ALGORITHM,	/* signature algorithm not allowed */
+	CSR_WEAK_KEY,		/* key too small or curve not allowed */
+	CSR_NO_TEMPLATE,	/* names no certificate template */
+	CSR_WRONG_TEMPLATE,	/* names another template than `template` */
+	CSR_NAMES_NOBODY,	/* names no user at all */
+	CSR_NAME_MISMATCH,	/* a name in it is not the requesting user */
+	CSR_NOMEM,
+	CSR_NOT_BUILT,		/* this step is not built yet: fail closed */
+};
+
+const char *csr_strerror(enum csr_result r);
+
+/*
+ * Decodes der, verifies the self-signature, the key and the template against
+ * cfg. On CSR_OK *out is a new struct csr to free with csr_free().
+ */
+enum csr_result csr_parse(const struct config *cfg, const uint8_t *der,
+    size_t der_len, struct csr **out, struct audit *a);
+
+/*
+ * Checks that every place in the request that names a user names this one:
+ * username is the request's `username` attribute, user its directory entry.
+ */
+enum csr_result csr_match_user(const struct csr *csr, const char *username,
+    const struct dir_user *user, struct audit *a);
+
+void csr_free(struct csr *csr);
+
+#endif

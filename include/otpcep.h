@@ -1,0 +1,44 @@
+/*
+ * otpcep: an MS-OTPCE (One-Time Password Certificate Enrollment Protocol) server.
+ * Types shared by every module.
+ */
+#ifndef OTPCEP_H
+#define OTPCEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OTPCEP_VERSION "0.1.0"
+/* MS-OTPCE 1.7: the only protocol version, mandatory in request and response. */
+#define OTPCEP_PROTOCOL_VERSION "1.0"
+/* MS-OTPCE 2.2.1 */
+#define OTPCEP_NAMESPACE "http://schemas.microsoft.com/otpcep/1.0/protocol"
+
+/* MS-OTPCE 2.2.3: the four values of statusCode. */
+enum otpcep_status {
+	OTPCEP_SUCCESS = 0,
+	OTPCEP_AUTHENTICATION_ERROR,
+	OTPCEP_CHALLENGE_RESPONSE_REQUIRED,
+	OTPCEP_OTHER_ERROR,
+};
+
+/* Returns the schema spelling of a status ("Success", "OtherError", ...). */
+const char *otpcep_status_name(enum otpcep_status status);
+
+/*
+ * What the audit line says about one request. Every step may write a reason;
+ * the first one written wins (it is the cause, later ones are consequences).
+ * Never put a one-time password, a secret or key material in here.
+ */
+#define AUDIT_REASON_MAX 256
+struct audit {
+	char request_id[17];		/* 16 hex digits */
+	char user[128];			/* escaped user name as sent, for the log */
+	char reason[AUDIT_REASON_MAX];
+};
+
+/* Records why a step failed, printf-style, unless a reason is already set. */
+void audit_reason(struct audit *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

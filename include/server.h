@@ -1,0 +1,34 @@
+/*
+ * What the responder holds for its whole life (struct server, read-only
+ * after start-up but for the signer's own reload) and what each worker owns
+ * (struct worker: its directory connection).
+ */
+#ifndef OTPCEP_SERVER_H
+#define OTPCEP_SERVER_H
+
+struct config;
+
+struct server {
+	const struct config *cfg;
+	struct dir *dir;
+	struct radius *radius;
+	struct signer *signer;
+};
+
+struct worker {
+	const struct server *srv;
+	struct dir_conn *dir;
+	unsigned index;
+};
+
+/*
+ * Start-up: loads secrets, the signing certificate and key. Returns 0, or -1
+ * after logging what is wrong.
+ */
+int server_init(struct server *srv, const struct config *cfg);
+void server_free(struct server *srv);
+
+int worker_init(struct worker *w, const struct server *srv, unsigned index);
+void worker_free(struct worker *w);
+
+#endif

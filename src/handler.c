@@ -1,0 +1,242 @@
+/*
+ * One request from envelope to response (MS-OTPCE 1.4, 1.7, 2.1, 2.2):
+ * transport and envelope faults are HTTP errors, everything that reaches the
+ * protocol is 200 with a signCertResponse. One audit line per request.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "config.h"
+#include "handler.h"
+#include "log.h"
+#include "msg.h"
+#include "procedure.h"
+#include "secret.h"
+#include "server.h"
+
+static void
+request_id(char id[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[8] = { 0 };
+	size_t i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		/* Only an identifier for the log: the time will do. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		memcpy(r, &ts.tv_nsec, sizeof(r) < sizeof(ts.tv_nsec) ?
+		    sizeof(r) : sizeof(ts.tv_nsec));
+	}
+	for (i = 0; i < sizeof(r); i++) {
+		id[2 * i] = hex[r[i] >> 4];
+		id[2 * i + 1] = hex[r[i] & 15];
+	}
+	id[16] = '\0';
+}
+
+/* "application/xml", "text/xml" or "...+xml", with any parameters. */
+static bool
+content_type_is_xml(const char *ct)
+{
+	size_t len;
+
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	len = strcspn(ct, "; \t");
+	if (len == 15 && strncasecmp(ct, "application/xml", 15) == 0)
+		return true;
+	if (len == 8 && strncasecmp(ct, "text/xml", 8) == 0)
+		return true;
+	return len > 4 && strncasecmp(ct + len - 4, "+xml", 4) == 0 &&
+	    memchr(ct, '/', len) != NULL;
+}
+
+static bool
+version_ok(const char *v)
+{
+	size_t len;
+
+	if (v == NULL)
+		return false;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	len = strlen(v);
+	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	return len == 3 && memcmp(v, OTPCEP_PROTOCOL_VERSION, 3) == 0;
+}
+
+/*
+ * Checks the envelope. Returns 0 when the body may be read (its length in
+ * *len), else the HTTP status to answer.
+ */
+static int
+envelope_check(const struct config *cfg, const struct http_request *req,
+    size_t *len, struct audit *a)
+{
+	unsigned long long n;
+	char *end;
+
+	if (cfg->require_https && !req->https) {
+		audit_reason(a, "not HTTPS and require_https is set (MS-OTPCE 2.1)");
+		return 403;
+	}
+	if (cfg->require_client_cert && !req->client_cert_verified) {
+		audit_reason(a, "no verified client certificate");
+		return 403;
+	}
+	if (req->method == NULL || strcmp(req->method, "POST") != 0) {
+		audit_reason(a, "method is not POST (MS-OTPCE 1.4)");
+		return 405;
+	}
+	if (!version_ok(req->protocol_version)) {
+		audit_reason(a, "X-OTPCEP-version missing or not 1.0 (MS-OTPCE 1.7)");
+		return 400;
+	}
+	if (!content_type_is_xml(req->content_type)) {
+		audit_reason(a, "Content-Type is not XML (MS-OTPCE 2.2)");
+		return 415;
+	}
+	if (req->content_length == NULL || *req->content_length == '\0') {
+		audit_reason(a, "no Content-Length");
+		return 411;
+	}
+	errno = 0;
+	n = strtoull(req->content_length, &end, 10);
+	if (!isdigit((unsigned char)req->content_length[0]) || *end != '\0' ||
+	    errno != 0) {
+		audit_reason(a, "Content-Length is not a number");
+		return 400;
+	}
+	if (n > cfg->max_request_bytes) {
+		audit_reason(a, "body of %llu bytes is over max_request_bytes", n);
+		return 413;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+/* Reads exactly len bytes. Returns 0, or 400 when the body is short. */
+static int
+body_read(const struct http_request *req, char *buf, size_t len,
+    struct audit *a)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = req->read_body(req->read_ctx, buf + got, len - got);
+		if (n <= 0) {
+			audit_reason(a, "body ended after %zu of %zu bytes", got, len);
+			return 400;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static long
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void
+audit_log(const struct audit *a, const struct http_request *req, int http,
+    const char *status, const struct timespec *t0)
+{
+	char addr[64];
+
+	log_escape(addr, sizeof(addr), req->remote_addr ? req->remote_addr : "-",
+	    req->remote_addr ? strlen(req->remote_addr) : 1);
+	log_info("request %s from=%s user=\"%s\" http=%d status=%s reason=\"%s\" ms=%ld",
+	    a->request_id, addr, a->user[0] ? a->user : "-", http, status,
+	    a->reason[0] ? a->reason : "-", elapsed_ms(t0));
+}
+
+/* Runs the protocol on a body and fills resp with 200 and the document. */
+static int
+serve_body(struct worker *w, const char *body, size_t len,
+    struct http_response *resp, struct audit *a, const char **status)
+{
+	struct sign_cert_request req = { 0 };
+	struct sign_cert_response out = { 0 };
+	enum msg_result m;
+	int http = 200;
+
+	m = msg_parse_request(body, len, &req, a);
+	if (m == MSG_NOT_SIGNCERT)
+		return 400;
+	if (m == MSG_NOMEM)
+		return 500;
+	if (m == MSG_OK) {
+		log_escape(a->user, sizeof(a->user), req.username,
+		    strlen(req.username));
+		proc_sign_cert(w, &req, &out, a);
+	} else {
+		/* A signCertRequest, but not a valid one: example 4.4. */
+		out.status = OTPCEP_OTHER_ERROR;
+	}
+	*status = otpcep_status_name(out.status);
+	if (msg_write_response(&out, &resp->body, &resp->body_len) != 0) {
+		audit_reason(a, "out of memory writing the response");
+		http = 500;
+	}
+	proc_response_free(&out);
+	msg_request_free(&req);
+	return http;
+}
+
+void
+handler_serve(struct worker *w, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct audit a;
+	struct timespec t0;
+	const char *status = "-";
+	char *body = NULL;
+	size_t len = 0;
+	int http;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&a, 0, sizeof(a));
+	memset(resp, 0, sizeof(*resp));
+	request_id(a.request_id);
+
+	http = envelope_check(w->srv->cfg, req, &len, &a);
+	if (http != 0)
+		goto done;
+	if ((body = malloc(len + 1)) == NULL) {
+		audit_reason(&a, "out of memory for a %zu-byte body", len);
+		http = 500;
+		goto done;
+	}
+	if ((http = body_read(req, body, len, &a)) != 0)
+		goto done;
+	body[len] = '\0';
+	http = serve_body(w, body, len, resp, &a, &status);
+done:
+	resp->status = http;
+	resp->allow_post = http == 405;
+	if (http != 200)
+		http_response_free(resp);
+	audit_log(&a, req, http, status, &t0);
+	if (body != NULL) {
+		/* The body holds the one-time password. */
+		secret_wipe(body, len);
+		free(body);
+	}
+}

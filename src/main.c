@@ -1,0 +1,115 @@
+/*
+ * otpcep: the MS-OTPCE responder. One binary, three fronts: FastCGI (the
+ * default), one-shot CGI (when the environment says so) and replay.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "front.h"
+#include "log.h"
+#include "msg.h"
+#include "otpcep.h"
+#include "server.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: otpcep [-v] [-c FILE] [--check-config | --replay FILE|-]\n"
+	    "\n"
+	    "MS-OTPCE responder. Without options it serves FastCGI on the socket\n"
+	    "it was given (or `listen`), or answers one CGI request when run as a\n"
+	    "CGI program.\n"
+	    "\n"
+	    "  -c, --config FILE   configuration file (default: $OTPCEP_CONFIG,\n"
+	    "                      else " CONFIG_DEFAULT_PATH ")\n"
+	    "      --check-config  check the configuration and the files it names, then exit\n"
+	    "      --replay FILE   read a stored HTTP request from FILE (- for stdin),\n"
+	    "                      write the HTTP response to stdout\n"
+	    "  -v, --verbose       debug logging\n"
+	    "  -V, --version       print the version\n"
+	    "  -h, --help          this text\n");
+}
+
+/* One-time passwords and keys must never reach a core file. */
+static void
+harden_process(void)
+{
+	struct rlimit no_core = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* A peer that closes early must not kill a worker. */
+	signal(SIGPIPE, SIG_IGN);
+	umask(077);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "replay", required_argument, NULL, 'R' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_arg = NULL, *replay = NULL;
+	struct config *cfg = NULL;
+	struct server srv;
+	int check = 0, verbose = 0, c, ret = 2;
+
+	while ((c = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config_arg = optarg; break;
+		case 'C': check = 1; break;
+		case 'R': replay = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'V': printf("otpcep %s\n", OTPCEP_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	harden_process();
+	log_init(LOG_TO_STDERR, verbose);
+	if ((cfg = config_load(config_path(config_arg))) == NULL)
+		return 2;
+	/* Replay and checks are run by a person at a terminal: keep stderr. */
+	if (!check && replay == NULL && cfg->log_syslog)
+		log_init(LOG_TO_SYSLOG, verbose || cfg->log_verbose);
+	else
+		log_init(LOG_TO_STDERR, verbose || cfg->log_verbose);
+
+	msg_init();
+	if (server_init(&srv, cfg) != 0)
+		goto cleanup;
+	if (check) {
+		printf("%s: configuration OK\n", cfg->path);
+		ret = 0;
+	} else if (replay != NULL) {
+		ret = front_replay_run(&srv, replay);
+	} else if (front_cgi_detected()) {
+		ret = front_cgi_run(&srv);
+	} else {
+		ret = front_fcgi_run(&srv);
+	}
+	server_free(&srv);
+cleanup:
+	msg_deinit();
+	config_free(cfg);
+	return ret;
+}

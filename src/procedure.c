@@ -1,0 +1,123 @@
+/*
+ * MS-OTPCE 3.2.5.1, "Processing A SignCert Request Message". Each step is one
+ * module; each returns its own outcome, mapped here to exactly one status.
+ */
+#include <stdlib.h>
+
+#include "ca.h"
+#include "cmc.h"
+#include "csr.h"
+#include "dir.h"
+#include "procedure.h"
+#include "radius.h"
+#include "server.h"
+
+/* Step 2: "If the validation fails ... AuthenticationError"; our own trouble is not the user's. */
+static enum otpcep_status
+status_of_dir(enum dir_result r)
+{
+	switch (r) {
+	case DIR_FOUND:
+		return OTPCEP_SUCCESS;
+	case DIR_UNKNOWN_DOMAIN:
+	case DIR_BAD_NAME:
+	case DIR_NO_SUCH_USER:
+	case DIR_AMBIGUOUS:
+	case DIR_DISABLED:
+		return OTPCEP_AUTHENTICATION_ERROR;
+	default:
+		return OTPCEP_OTHER_ERROR;
+	}
+}
+
+/* Step 3: Access-Reject, Access-Challenge, and "cannot be reached". */
+static enum otpcep_status
+status_of_radius(enum radius_result r)
+{
+	switch (r) {
+	case RADIUS_ACCEPT:
+		return OTPCEP_SUCCESS;
+	case RADIUS_REJECT:
+		return OTPCEP_AUTHENTICATION_ERROR;
+	case RADIUS_CHALLENGE:
+		return OTPCEP_CHALLENGE_RESPONSE_REQUIRED;
+	default:
+		return OTPCEP_OTHER_ERROR;
+	}
+}
+
+enum otpcep_status
+proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
+    struct sign_cert_response *resp, struct audit *a)
+{
+	const struct server *srv = w->srv;
+	enum otpcep_status status;
+	struct dir_user user = { 0 };
+	struct csr *csr = NULL;
+	const char *radius_name;
+	uint8_t *signed_req = NULL;
+	size_t signed_len = 0;
+
+	resp->status = OTPCEP_OTHER_ERROR;
+
+	/* Step 1: the request itself; OtherError, before any network traffic. */
+	status = OTPCEP_OTHER_ERROR;
+	if (csr_parse(srv->cfg, req->cert_request, req->cert_request_len, &csr,
+	    a) != CSR_OK)
+		goto done;
+
+	/* Step 2: the user is listed in the directory. */
+	status = status_of_dir(dir_lookup(w->dir, req->username, &user, a));
+	if (status != OTPCEP_SUCCESS)
+		goto done;
+
+	/* Step 1, names: every user named in the request is this user. */
+	status = OTPCEP_OTHER_ERROR;
+	if (csr_match_user(csr, req->username, &user, a) != CSR_OK)
+		goto done;
+
+	/* Step 3: user name and one-time password, PAP over RADIUS. */
+	radius_name = radius_user_name(srv->radius, req->username, &user);
+	status = status_of_radius(radius_authenticate(srv->radius, radius_name,
+	    (const uint8_t *)req->one_time_password, req->one_time_password_len,
+	    a));
+	if (status != OTPCEP_SUCCESS)
+		goto done;
+
+	/* Step 4: co-sign with the dedicated signing certificate. */
+	status = OTPCEP_OTHER_ERROR;
+	if (cmc_sign_request(srv->signer, req->cert_request,
+	    req->cert_request_len, &signed_req, &signed_len, a) != CMC_OK)
+		goto done;
+
+	/* Step 5: the CA servers list must not be empty. */
+	resp->issuing_ca_count = ca_choose(srv->cfg, &resp->issuing_ca);
+	if (resp->issuing_ca_count == 0) {
+		audit_reason(a, "step 5: the CA servers list is empty");
+		goto done;
+	}
+
+	/* Step 6: Success, the signed request and the CA names. */
+	resp->signed_cert_request = signed_req;
+	resp->signed_cert_request_len = signed_len;
+	signed_req = NULL;
+	status = OTPCEP_SUCCESS;
+done:
+	resp->status = status;
+	if (status != OTPCEP_SUCCESS) {
+		resp->issuing_ca = NULL;
+		resp->issuing_ca_count = 0;
+	}
+	free(signed_req);
+	dir_user_free(&user);
+	csr_free(csr);
+	return status;
+}
+
+void
+proc_response_free(struct sign_cert_response *resp)
+{
+	free(resp->signed_cert_request);
+	resp->signed_cert_request = NULL;
+	resp->signed_cert_request_len = 0;
+}

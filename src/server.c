@@ -1,0 +1,52 @@
+/* Start-up of the long-lived parts, and each worker's own parts. */
+#include <string.h>
+
+#include "config.h"
+#include "dir.h"
+#include "log.h"
+#include "radius.h"
+#include "server.h"
+#include "signer.h"
+
+int
+server_init(struct server *srv, const struct config *cfg)
+{
+	memset(srv, 0, sizeof(*srv));
+	srv->cfg = cfg;
+	if ((srv->dir = dir_new(cfg)) == NULL ||
+	    (srv->radius = radius_new(cfg)) == NULL ||
+	    (srv->signer = signer_new(cfg)) == NULL) {
+		server_free(srv);
+		return -1;
+	}
+	return 0;
+}
+
+void
+server_free(struct server *srv)
+{
+	signer_free(srv->signer);
+	radius_free(srv->radius);
+	dir_free(srv->dir);
+	memset(srv, 0, sizeof(*srv));
+}
+
+int
+worker_init(struct worker *w, const struct server *srv, unsigned index)
+{
+	memset(w, 0, sizeof(*w));
+	w->srv = srv;
+	w->index = index;
+	if ((w->dir = dir_conn_new(srv->dir)) == NULL) {
+		log_err("worker %u: out of memory", index);
+		return -1;
+	}
+	return 0;
+}
+
+void
+worker_free(struct worker *w)
+{
+	dir_conn_free(w->dir);
+	memset(w, 0, sizeof(*w));
+}
