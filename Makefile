@@ -32,9 +32,16 @@ LIB_OBJ = $(patsubst src/%.c,build/obj/%.o,$(LIB_SRC)) \
 	  $(patsubst build/gen/%.c,build/obj/%.o,$(ASN_GEN))
 TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))
+# Drivers: small programs the integration scripts run against real peers.
+DRV_SRC = $(wildcard tests/integration/drv_*.c)
+DRV_BIN = $(patsubst tests/integration/%.c,build/tests/%,$(DRV_SRC))
+# Tools: each src/NAME/ folder is one program build/bin/NAME.
+TOOLS = $(notdir $(patsubst %/,%,$(dir $(wildcard src/*/main.c))))
+TOOL_BIN = $(patsubst %,build/bin/%,$(TOOLS))
+CURL_LIBS = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 DEPS_OK = build/.deps-ok
 
-all: $(DEPS_OK) cgi-bin/otpcep
+all: $(DEPS_OK) cgi-bin/otpcep $(TOOL_BIN)
 
 # Missing Debian packages: installed when root, else the command is printed.
 $(DEPS_OK): scripts/install-deps.sh
@@ -67,9 +74,21 @@ build/tests/%: tests/%.c build/libotpcep.a | $(DEPS_OK)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
 		build/libotpcep.a $(LIBS) $(TEST_LIBS)
 
-tests: $(TEST_BIN)
+build/tests/drv_%: tests/integration/drv_%.c build/libotpcep.a | $(DEPS_OK)
+	@mkdir -p build/tests
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+		build/libotpcep.a $(LIBS) $(TEST_LIBS)
 
-check: all $(TEST_BIN)
+.SECONDEXPANSION:
+build/bin/%: $$(wildcard src/%/*.c) build/libotpcep.a | $(DEPS_OK)
+	@mkdir -p build/bin
+	$(CC) $(ALL_CPPFLAGS) -Isrc/$* $(ALL_CFLAGS) \
+		$(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null) -o $@ \
+		$(wildcard src/$*/*.c) build/libotpcep.a $(LIBS) $(CURL_LIBS)
+
+tests: $(TEST_BIN) $(DRV_BIN)
+
+check: all $(TEST_BIN) $(DRV_BIN)
 	@tests/run.sh $(TEST_BIN)
 
 valgrind: all $(TEST_BIN)
