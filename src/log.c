@@ -4,6 +4,7 @@
  * may log concurrently (syslog(3) and one fprintf per line are thread-safe).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,38 +87,42 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+static bool
+escape_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
+}
+
 char *
 log_escape(char *dst, size_t dst_len, const void *src, size_t src_len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = src;
-	size_t i, o = 0;
+	size_t i, o = 0, need = 0, room;
 
 	if (dst_len == 0)
 		return dst;
+	for (i = 0; i < src_len; i++)
+		need += escape_plain(s[i]) ? 1 : 4;
+	/* When it does not all fit, keep room for a visible "...". */
+	room = need < dst_len ? dst_len - 1 : (dst_len > 4 ? dst_len - 4 : 0);
 	for (i = 0; i < src_len; i++) {
 		unsigned char c = s[i];
-		int plain = c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
-		size_t need = plain ? 1 : 4;
 
-		/* Keep room for "..." and the NUL when more input follows. */
-		if (o + need + (i + 1 < src_len ? 3 : 0) + 1 > dst_len) {
-			if (dst_len >= 4) {
-				while (o + 4 > dst_len)
-					o--;
-				memcpy(dst + o, "...", 3);
-				o += 3;
-			}
+		if (o + (escape_plain(c) ? 1 : 4) > room)
 			break;
-		}
-		if (plain) {
+		if (escape_plain(c)) {
 			dst[o++] = (char)c;
-		} else {
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
+			continue;
 		}
+		dst[o++] = '\\';
+		dst[o++] = 'x';
+		dst[o++] = hex[c >> 4];
+		dst[o++] = hex[c & 15];
+	}
+	if (i < src_len && dst_len > 4) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
 	}
 	dst[o] = '\0';
 	return dst;
