@@ -95,6 +95,41 @@ valgrind: all $(TEST_BIN)
 	@VALGRIND="valgrind -q --leak-check=full --error-exitcode=99" \
 		tests/run.sh --unit-only $(TEST_BIN)
 
+# Fuzzing with libFuzzer (needs clang and libclang-rt-14-dev): every
+# tests/fuzz/fuzz_X.c runs for FUZZ_SECONDS on the whole library, built
+# instrumented with ASan and UBSan into build/fuzz.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_FLAGS = -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
+FUZZ_OBJ = $(patsubst build/obj/%.o,build/fuzz/obj/%.o,$(LIB_OBJ))
+
+build/fuzz/obj/%.o: src/%.c | $(DEPS_OK) $(ASN_GEN)
+	@mkdir -p build/fuzz/obj
+	clang $(ALL_CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
+		$(shell $(PKG_CONFIG) --cflags $(PKGS)) -c -o $@ $<
+
+build/fuzz/obj/%_asn1tab.o: build/gen/%_asn1tab.c
+	@mkdir -p build/fuzz/obj
+	clang $(ALL_CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	clang $(ALL_CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -fsanitize=fuzzer \
+		$(shell $(PKG_CONFIG) --cflags $(PKGS)) -o $@ $< $(FUZZ_OBJ) $(LIBS)
+
+.PRECIOUS: build/fuzz/obj/%.o
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+		mkdir -p build/fuzz/corpus/$$(basename $$f); \
+		echo "fuzzing $$(basename $$f) for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			build/fuzz/corpus/$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) \
+			2>build/fuzz/$$(basename $$f).log || \
+			{ tail -50 build/fuzz/$$(basename $$f).log; exit 1; }; \
+		tail -1 build/fuzz/$$(basename $$f).log; \
+	done
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/otpcep
 	install -m 0755 cgi-bin/otpcep $(DESTDIR)$(PREFIX)/sbin/otpcep
@@ -105,6 +140,6 @@ install: all
 clean:
 	rm -rf build cgi-bin/otpcep
 
-.PHONY: all check tests valgrind install clean
+.PHONY: all check tests valgrind fuzz install clean
 
 -include $(wildcard build/obj/*.d build/tests/*.d)
