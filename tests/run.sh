@@ -44,7 +44,7 @@ done
 if [ "$unit_only" = no ]; then
 	for s in "$top"/tests/integration/*.sh; do
 		[ -e "$s" ] || continue
-		case "$(basename "$s")" in lib.sh) continue ;; esac
+		case "$(basename "$s")" in lib.sh|lib_*.sh) continue ;; esac
 		if [ -n "${TESTS:-}" ]; then
 			case "$(basename "$s")" in *"$TESTS"*) ;; *) continue ;; esac
 		fi
