@@ -394,14 +394,15 @@ load_pkcs12(const struct config *cfg, const gnutls_datum_t *d,
 	pw = (const char *)pass.data;
 	if ((r = gnutls_pkcs12_init(&p12)) < 0 ||
 	    (r = gnutls_pkcs12_import(p12, d, fmt, 0)) < 0) {
-		log_err("step 4: signing_key %s: not a PKCS#12 file: %s",
-		    cfg->signing_key, gnutls_strerror(r));
+		log_err("step 4: signing_key %s: neither a private key nor a "
+		    "PKCS#12 file: %s", cfg->signing_key, gnutls_strerror(r));
 		goto cleanup;
 	}
 	if ((r = gnutls_pkcs12_verify_mac(p12, pw)) < 0) {
 		log_err("step 4: signing_key %s: PKCS#12 integrity check failed "
-		    "(wrong password in signing_key_password_file?): %s",
-		    cfg->signing_key, gnutls_strerror(r));
+		    "(%s): %s", cfg->signing_key, pw ? "wrong password in "
+		    "signing_key_password_file?" : "no signing_key_password_file "
+		    "set", gnutls_strerror(r));
 		goto cleanup;
 	}
 	if ((r = gnutls_pkcs12_simple_parse(p12, pw, &xkey, &chain, &chain_len,
