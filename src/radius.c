@@ -463,7 +463,7 @@ radius_authenticate(const struct radius *r, const char *user_name,
 		 * RFC 2865 3: the Request Authenticator is unpredictable and
 		 * unique; the Identifier random, fresh for every server.
 		 */
-		if (gnutls_rnd(GNUTLS_RND_NONCE, req_auth, sizeof(req_auth)) ||
+		if (gnutls_rnd(GNUTLS_RND_RANDOM, req_auth, sizeof(req_auth)) ||
 		    gnutls_rnd(GNUTLS_RND_NONCE, &id, 1)) {
 			log_err("step 3: gnutls_rnd failed");
 			audit_reason(a, "step 3: no random numbers");
