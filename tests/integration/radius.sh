@@ -28,6 +28,8 @@ run() {
 	MS=${r_out##* }
 	ERR=$(cat "$T/err")
 }
+# between V LO HI: LO <= V < HI
+between() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
 expect() { # NAME WANT
 	if [ "$OUT" = "$2" ]; then t_pass "$1: $OUT ($MS ms)"
 	else t_fail "$1: want $2, got '$OUT' ($MS ms) $ERR"; fi
@@ -55,7 +57,7 @@ t_check "NAS-Identifier and NAS-IP-Address reach the server" [ $? -eq 0 ]
 first=$(grep -A1 'Received Access-Request' "$FR_LOG" | grep -v Received |
 	grep -v -- -- | grep -vc 'Message-Authenticator')
 nreq=$(grep -c 'Received Access-Request' "$FR_LOG")
-t_check "Message-Authenticator is the first attribute of all $nreq requests" [ "$first" -eq 0 ] && [ "$nreq" -ge 8 ]
+t_check "Message-Authenticator is the first attribute of all $nreq requests" [ "$first" -eq 0 -a "$nreq" -ge 7 ]
 
 # Concurrency: 16 workers at once, one server.
 out=$(printf 'static-Pass 1' | "$DRV" -j 16 "$ok" staticuser 2>/dev/null |
@@ -73,11 +75,11 @@ down2=$(t_free_port)
 fo=$(conf fo radius_server=127.0.0.1:$down1 radius_server=127.0.0.1:$FR_PORT \
 	radius_secret_file=$FR_SECRET radius_timeout_ms=300 radius_retries=1)
 run "$fo" staticuser 'static-Pass 1'; expect "first server down, second up" ACCEPT
-t_check "fail-over waited the first server's 2 x 300 ms ($MS ms)" [ "$MS" -ge 600 ] && [ "$MS" -lt 1500 ]
+t_check "fail-over waited the first server's 2 x 300 ms ($MS ms)" between "$MS" 600 1500
 dn=$(conf dn radius_server=127.0.0.1:$down1 radius_server=127.0.0.1:$down2 \
 	radius_secret_file=$FR_SECRET radius_timeout_ms=300 radius_retries=1)
 run "$dn" staticuser 'static-Pass 1'; expect "all servers down" UNREACHABLE
-t_check "all down ends within the bound 2 x 2 x 300 ms ($MS ms)" [ "$MS" -ge 1200 ] && [ "$MS" -lt 2000 ]
+t_check "all down ends within the bound 2 x 2 x 300 ms ($MS ms)" between "$MS" 1200 2000
 
 # A wrong shared secret: FreeRADIUS drops the request (bad Message-Authenticator).
 (umask 077 && echo "not-the-right-shared-secret" >"$T/wrong.secret")
@@ -142,7 +144,7 @@ t_stop "$FAKE_PID"
 fake forge-then-reject 300
 c=$(fconf ftr 2000 0)
 run "$c" staticuser pw -v; expect "forged replies ignored, the real Reject counts" REJECT
-t_check "...which came after 300 ms ($MS ms)" [ "$MS" -ge 300 ] && [ "$MS" -lt 2000 ]
+t_check "...which came after 300 ms ($MS ms)" between "$MS" 300 2000
 for why in "Identifier does not match" "wrong Response Authenticator" \
     "wrong Message-Authenticator" "no Message-Authenticator" \
     "shorter than its header or its Length" "malformed attribute" \
