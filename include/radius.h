@@ -21,8 +21,10 @@ enum radius_result {
 	RADIUS_REJECT,		/* AuthenticationError */
 	RADIUS_CHALLENGE,	/* ChallengeResponseRequired */
 	RADIUS_UNREACHABLE,	/* no valid answer from any server: OtherError */
-	RADIUS_BAD_INPUT,	/* name or password too long: OtherError */
-	RADIUS_NOT_BUILT,	/* not built yet: OtherError */
+	RADIUS_BAD_INPUT,	/* name or password unfit (too long...): OtherError */
+	RADIUS_NOT_BUILT,	/* unused since issue 4; kept for old callers */
+	RADIUS_NOT_CONFIGURED,	/* no radius_server: OtherError */
+	RADIUS_ERROR,		/* our own failure (socket, GnuTLS): OtherError */
 };
 
 const char *radius_strerror(enum radius_result r);
@@ -38,7 +40,17 @@ void radius_free(struct radius *r);
 const char *radius_user_name(const struct radius *r, const char *as_sent,
     const struct dir_user *user);
 
-/* Asks the servers in order. password is not logged, copied only to wipe. */
+/*
+ * Asks the servers in order (radius_server): to each, one Access-Request sent
+ * up to 1 + radius_retries times (same Identifier and Request Authenticator),
+ * waiting radius_timeout_ms after each; a reply that fails any check is
+ * dropped and the wait goes on. So the call takes at most
+ * servers * radius_timeout_ms * (1 + radius_retries), plus a little.
+ * Returns ACCEPT, REJECT or CHALLENGE for the first valid reply; UNREACHABLE
+ * when no server gave one. Thread-safe: everything per call is on its stack.
+ * password is never logged; it is not copied but the packet holding it hidden
+ * is wiped.
+ */
 enum radius_result radius_authenticate(const struct radius *r,
     const char *user_name, const uint8_t *password, size_t password_len,
     struct audit *a);
