@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 
@@ -57,6 +58,12 @@ gnutls_digest_algorithm_t signer_digest(const struct signer_cert *c);
  * for RSA keys, as the Windows example has it; ecdsa-with-SHAxxx for EC keys.
  */
 const char *signer_signature_oid(const struct signer_cert *c);
+
+/* The signing certificate's notAfter (for `otpcep --probe`: days left). */
+time_t signer_not_after(const struct signer_cert *c);
+
+/* Its serial number in hex, for log lines. */
+const char *signer_serial(const struct signer_cert *c);
 
 /*
  * Signs data with the key, hashing it with signer_digest() (PKCS#1 v1.5 for
