@@ -199,31 +199,29 @@ static int
 write_signed_attrs(asn1_node n, const char *prefix, const uint8_t *ct,
     size_t ct_len, const uint8_t *md, size_t md_len)
 {
+	const char *dot = prefix[0] != '\0' ? "." : "";
+	const char *oids[2] = { OID_CMS_CONTENT_TYPE, OID_CMS_MESSAGE_DIGEST };
+	const uint8_t *values[2] = { ct, md };
+	size_t lens[2] = { ct_len, md_len };
 	char name[128];
 	int r;
 
-	if ((r = write_text(n, prefix, "NEW")) != ASN1_SUCCESS)
-		return r;
-	snprintf(name, sizeof(name), "%s.?LAST.attrType", prefix);
-	if ((r = write_text(n, name, OID_CMS_CONTENT_TYPE)) != ASN1_SUCCESS)
-		return r;
-	snprintf(name, sizeof(name), "%s.?LAST.attrValues", prefix);
-	if ((r = write_text(n, name, "NEW")) != ASN1_SUCCESS)
-		return r;
-	snprintf(name, sizeof(name), "%s.?LAST.attrValues.?LAST", prefix);
-	if ((r = write_bytes(n, name, ct, ct_len)) != ASN1_SUCCESS)
-		return r;
-
-	if ((r = write_text(n, prefix, "NEW")) != ASN1_SUCCESS)
-		return r;
-	snprintf(name, sizeof(name), "%s.?LAST.attrType", prefix);
-	if ((r = write_text(n, name, OID_CMS_MESSAGE_DIGEST)) != ASN1_SUCCESS)
-		return r;
-	snprintf(name, sizeof(name), "%s.?LAST.attrValues", prefix);
-	if ((r = write_text(n, name, "NEW")) != ASN1_SUCCESS)
-		return r;
-	snprintf(name, sizeof(name), "%s.?LAST.attrValues.?LAST", prefix);
-	return write_bytes(n, name, md, md_len);
+	for (int i = 0; i < 2; i++) {
+		if ((r = write_text(n, prefix, "NEW")) != ASN1_SUCCESS)
+			return r;
+		snprintf(name, sizeof(name), "%s%s?LAST.attrType", prefix, dot);
+		if ((r = write_text(n, name, oids[i])) != ASN1_SUCCESS)
+			return r;
+		snprintf(name, sizeof(name), "%s%s?LAST.attrValues", prefix, dot);
+		if ((r = write_text(n, name, "NEW")) != ASN1_SUCCESS)
+			return r;
+		snprintf(name, sizeof(name), "%s%s?LAST.attrValues.?LAST", prefix,
+		    dot);
+		if ((r = write_bytes(n, name, values[i], lens[i])) !=
+		    ASN1_SUCCESS)
+			return r;
+	}
+	return ASN1_SUCCESS;
 }
 
 /*
