@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -504,6 +505,38 @@ test_sha256_rsa(void **state)
 	free(out);
 }
 
+/*
+ * Whether a DER sort of signerInfos (X.690 11.6) would put the real signer
+ * first: its encoding is smaller than the Dummy Signer's.
+ */
+static bool
+der_sort_would_swap(const uint8_t *der, size_t len)
+{
+	asn1_node ci = cmsder_element("ContentInfo"), sd = cmsder_element("SignedData");
+	uint8_t *sdd;
+	int sdl = 0, s1, e1, s2, e2, n;
+	bool swap;
+
+	assert_non_null(ci);
+	assert_non_null(sd);
+	assert_int_equal(asn1_der_decoding(&ci, der, (int)len, NULL), ASN1_SUCCESS);
+	assert_int_equal(asn1_read_value(ci, "content", NULL, &sdl), ASN1_MEM_ERROR);
+	sdd = malloc((size_t)sdl);
+	assert_non_null(sdd);
+	assert_int_equal(asn1_read_value(ci, "content", sdd, &sdl), ASN1_SUCCESS);
+	assert_int_equal(asn1_der_decoding(&sd, sdd, sdl, NULL), ASN1_SUCCESS);
+	assert_int_equal(asn1_der_decoding_startEnd(sd, sdd, sdl,
+	    "signerInfos.?1", &s1, &e1), ASN1_SUCCESS);
+	assert_int_equal(asn1_der_decoding_startEnd(sd, sdd, sdl,
+	    "signerInfos.?2", &s2, &e2), ASN1_SUCCESS);
+	n = e1 - s1 < e2 - s2 ? e1 - s1 + 1 : e2 - s2 + 1;
+	swap = memcmp(sdd + s2, sdd + s1, (size_t)n) < 0;
+	free(sdd);
+	asn1_delete_structure(&ci);
+	asn1_delete_structure(&sd);
+	return swap;
+}
+
 /* P-256: ecdsa-with-SHA256 without parameters (RFC 5758 3.2). */
 static void
 test_p256(void **state)
@@ -530,6 +563,10 @@ test_p256(void **state)
 		 */
 		check_signed_request(&r, digs[i], oids[i], ex_csr, ex_csr_len,
 		    ec_key.pub);
+		if (digs[i] == GNUTLS_DIG_SHA512)
+			assert_true(der_sort_would_swap(out, out_len));
+		else
+			assert_false(der_sort_would_swap(out, out_len));
 		assert_string_equal(r.signer[1].signature_oid, sig_oid(&ec_key));
 		assert_true(r.signer[1].signature_params_absent);
 		cmsder_signed_request_free(&r);
