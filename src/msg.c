@@ -313,8 +313,9 @@ msg_write_body(xmlTextWriterPtr w, const struct sign_cert_response *resp)
 	int ret = -1;
 
 	if (xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0 ||
-	    xmlTextWriterStartElementNS(w, NULL, msg_x("signCertResponse"),
-	    msg_x(MSG_NS)) < 0 ||
+	    xmlTextWriterStartElement(w, msg_x("signCertResponse")) < 0 ||
+	    /* The default namespace first, as the examples of section 4 have it. */
+	    xmlTextWriterWriteAttribute(w, msg_x("xmlns"), msg_x(MSG_NS)) < 0 ||
 	    xmlTextWriterWriteAttribute(w, msg_x("statusCode"),
 	    msg_x(otpcep_status_name(resp->status))) < 0)
 		goto cleanup;

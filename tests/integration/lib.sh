@@ -90,3 +90,56 @@ t_wait_port() {
 
 # Call last: the script's exit status.
 t_done() { exit $T_FAILED; }
+
+# --- HTTP responses -------------------------------------------------------
+# A response file holds the head (CGI "Status:" or an HTTP status line),
+# CRLF line ends, an empty line and the body.
+
+# t_http_status FILE: the status code of a stored response.
+t_http_status() {
+	head -n 1 "$1" | sed -n 's/^Status: \([0-9]*\).*/\1/p; s/^HTTP\/1\.[01] \([0-9]*\).*/\1/p'
+}
+
+# t_http_header FILE NAME: the value of one header (case-insensitive name).
+t_http_header() {
+	sed -n '/^\r\{0,1\}$/q; p' "$1" | tr -d '\r' |
+		awk -v n="$2" 'BEGIN { n = tolower(n) } { i = index($0, ":"); if (tolower(substr($0, 1, i - 1)) == n) { v = substr($0, i + 1); sub(/^[ \t]*/, "", v); print v } }'
+}
+
+# t_http_body FILE OUT: writes the body of a stored response to OUT.
+t_http_body() {
+	awk 'body { print; next } /^\r?$/ { body = 1 }' "$1" >"$2"
+}
+
+# t_check_response NAME FILE STATUS [PROTOCOL-STATUS]: the HTTP status, both
+# mandatory headers (MS-OTPCE 1.7, 2.2), and for 200 a schema-valid
+# signCertResponse (section 6) with the given statusCode.
+t_check_response() {
+	name=$1 file=$2 want=$3 proto=${4:-}
+	got=$(t_http_status "$file")
+	if [ "$got" != "$want" ]; then
+		t_fail "$name: HTTP $got, expected $want"
+		sed -n 1,20p "$file"
+		return
+	fi
+	if [ "$(t_http_header "$file" X-OTPCEP-version)" != "1.0" ]; then
+		t_fail "$name: no X-OTPCEP-version: 1.0"
+		return
+	fi
+	if [ "$(t_http_header "$file" Content-Type)" != "application/xml;charset=utf-8" ]; then
+		t_fail "$name: Content-Type is '$(t_http_header "$file" Content-Type)'"
+		return
+	fi
+	if [ "$want" = 200 ]; then
+		t_http_body "$file" "$file.body"
+		if ! xmllint --noout --schema "$TOP/schema/otpcep.xsd" "$file.body" 2>"$file.xsd"; then
+			t_fail "$name: body is not schema-valid: $(cat "$file.xsd")"
+			return
+		fi
+		if [ -n "$proto" ] && ! grep -q "statusCode=\"$proto\"" "$file.body"; then
+			t_fail "$name: statusCode is not $proto: $(cat "$file.body")"
+			return
+		fi
+	fi
+	t_pass "$name"
+}

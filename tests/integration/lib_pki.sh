@@ -26,7 +26,7 @@
 #
 # Building blocks, for tests that need more:
 #   pki_init                       the root CA
-#   pki_key NAME rsa|ec            $PKI/NAME.key
+#   pki_key NAME rsa|ec|ed25519    $PKI/NAME.key
 #   pki_issue NAME KEY [opts...]   $PKI/NAME.pem for $PKI/KEY.key, signed by the
 #       root; opts: noeku (EKU serverAuth instead), noapppol, apponly (no EKU
 #       extension), seconds=N (valid from now for N seconds), days=N (default
@@ -62,10 +62,11 @@ pki_init() {
 	    { echo "pki_init: certtool failed" >&2; return 1; }
 }
 
-pki_key() { # NAME rsa|ec
+pki_key() { # NAME rsa|ec|ed25519
 	case "$2" in
 	rsa) set -- "$1" --key-type rsa --bits 2048 ;;
 	ec) set -- "$1" --key-type ecdsa --curve secp256r1 ;;
+	ed25519) set -- "$1" --key-type ed25519 ;;
 	*) echo "pki_key: unknown type $2" >&2; return 1 ;;
 	esac
 	name=$1
