@@ -152,7 +152,8 @@ cp "$P/sign-rsa.key" "$T/live.key"
 conf live "$T/live.pem" "$T/live.key"
 
 coproc DRVP { exec "$DRV" "$T/live.conf" 2>"$T/live.log"; }
-T_PIDS="$T_PIDS $DRVP_PID"
+live_pid=$DRVP_PID	# bash unsets DRVP_PID when the coprocess ends
+T_PIDS="$T_PIDS $live_pid"
 ask() { echo "$1" >&"${DRVP[1]}"; IFS= read -r -t 10 line <&"${DRVP[0]}"; echo "$line"; }
 IFS= read -r -t 10 ready <&"${DRVP[0]}"
 t_check "driver started" [ "$ready" = READY ]
@@ -184,19 +185,20 @@ t_check "a failed reload is not retried while the files stay the same" \
 # SIGHUP: reload now, even with unchanged files.
 cp "$P/sign-rsa.key" "$T/live.key"
 cp "$P/sign-rsa.pem" "$T/live.pem"
-kill -HUP "$DRVP_PID"
+kill -HUP "$live_pid"
 a=$(ask sign)
 t_check "SIGHUP: next signature by the reloaded pair" [ "$a" != "${a#OK serial=$S1 }" ]
 t_check "SIGHUP reload logged" grep -q "reload requested (SIGHUP)" "$T/live.log"
 ask quit >/dev/null
-wait "$DRVP_PID" 2>/dev/null
+wait "$live_pid" 2>/dev/null
 
 # A certificate that expires while the responder runs; its renewal is bad too.
 pki_issue short sign-rsa seconds=3
 cp "$P/short.pem" "$T/short-live.pem"
 conf short "$T/short-live.pem" "$P/sign-rsa.key" "signing_warn_hours = 1"
 coproc DRVS { exec "$DRV" "$T/short.conf" 2>"$T/short.log"; }
-T_PIDS="$T_PIDS $DRVS_PID"
+short_pid=$DRVS_PID
+T_PIDS="$T_PIDS $short_pid"
 IFS= read -r -t 10 ready <&"${DRVS[0]}"
 asks() { echo "$1" >&"${DRVS[1]}"; IFS= read -r -t 10 line <&"${DRVS[0]}"; echo "$line"; }
 a=$(asks sign)
@@ -209,5 +211,5 @@ t_check "expired while running: SIGNER_NO_VALID_CERT" [ "$a" = "ERR no valid sig
 t_check "an expired renewal is refused" grep -q "RELOAD FAILED" "$T/short.log"
 t_check "refusal logged loudly" grep -q "REFUSING TO SIGN.*expired since" "$T/short.log"
 asks quit >/dev/null
-wait "$DRVS_PID" 2>/dev/null
+wait "$short_pid" 2>/dev/null
 t_done
