@@ -16,8 +16,9 @@
  * All DER is written by libtasn1 from src/asn/cms.asn; digests and the
  * signature come from GnuTLS (the key itself only through signer_sign()).
  */
-#include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

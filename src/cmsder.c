@@ -12,6 +12,7 @@
 #include <libtasn1.h>
 
 #include "cmsder.h"
+#include "msext.h"
 
 extern const asn1_static_node cms_asn1_tab[];
 
@@ -412,7 +413,7 @@ read_pki_data(struct cmsder_signed_request *out)
 				    "attributes.?%zu.attrType", k);
 				if ((r = read_oid(add, name, oid)) != CMSDER_OK)
 					goto cleanup;
-				if (strcmp(oid, "1.3.6.1.4.1.311.21.20") != 0 ||
+				if (strcmp(oid, OID_MS_CLIENT_INFO) != 0 ||
 				    out->client_info != NULL)
 					continue;
 				snprintf(name, sizeof(name),
