@@ -86,7 +86,7 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 
 	/* Step 4: co-sign with the dedicated signing certificate. */
 	status = OTPCEP_OTHER_ERROR;
-	if (cmc_sign_request(srv->signer, req->cert_request,
+	if (cmc_sign_request(srv->cfg, srv->signer, req->cert_request,
 	    req->cert_request_len, &signed_req, &signed_len, a) != CMC_OK)
 		goto done;
 
