@@ -346,7 +346,8 @@ nested(size_t depth)
 	char *doc = malloc(sizeof(head) + sizeof(tail) + depth * 7 + 1), *p;
 	size_t i;
 
-	assert_non_null(doc);
+	if (doc == NULL)
+		abort();
 	p = doc + sprintf(doc, "%s", head);
 	for (i = 0; i < depth; i++)
 		p += sprintf(p, "<a>");
@@ -490,7 +491,8 @@ test_write_success(void **state)
 		char *req_xml;
 		size_t n = strcspn(p, "\"");
 
-		req_xml = malloc(n + 200);
+		if ((req_xml = malloc(n + 200)) == NULL)
+			abort();
 		sprintf(req_xml, "<signCertRequest xmlns=\"" NS "\" username=\"u\" "
 		    "oneTimePassword=\"1\" certRequest=\"%.*s\"/>", (int)n, p);
 		memset(&a, 0, sizeof(a));
