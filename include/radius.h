@@ -55,4 +55,15 @@ enum radius_result radius_authenticate(const struct radius *r,
     const char *user_name, const uint8_t *password, size_t password_len,
     struct audit *a);
 
+/* The configured servers, in rank order (for otpcep --probe). */
+size_t radius_server_count(const struct radius *r);
+const char *radius_server_name(const struct radius *r, size_t i);
+
+/*
+ * otpcep --probe: asks server i alone with the probe user's credentials. Any
+ * authenticated answer (Accept, Reject or Challenge) means the server is
+ * alive and shares our secret; RADIUS_UNREACHABLE means it is not.
+ */
+enum radius_result radius_probe(const struct radius *r, size_t i,
+    const char *user_name, const uint8_t *password, size_t password_len);
 #endif

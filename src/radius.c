@@ -530,3 +530,32 @@ cleanup:
 	secret_wipe(req_auth, sizeof(req_auth));
 	return result;
 }
+
+size_t
+radius_server_count(const struct radius *r)
+{
+	return r == NULL ? 0 : r->server_count;
+}
+
+const char *
+radius_server_name(const struct radius *r, size_t i)
+{
+	return i < radius_server_count(r) ? r->servers[i].name : NULL;
+}
+
+enum radius_result
+radius_probe(const struct radius *r, size_t i, const char *user_name,
+    const uint8_t *password, size_t password_len)
+{
+	struct radius one;
+	struct audit a;
+
+	if (i >= radius_server_count(r))
+		return RADIUS_NOT_CONFIGURED;
+	/* The same client, with server i alone in its list. */
+	one = *r;
+	one.servers = &r->servers[i];
+	one.server_count = 1;
+	memset(&a, 0, sizeof(a));
+	return radius_authenticate(&one, user_name, password, password_len, &a);
+}
