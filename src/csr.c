@@ -568,7 +568,6 @@ csr_read_san(struct csr *csr, const gnutls_datum_t *ext, struct audit *a)
 {
 	gnutls_subject_alt_names_t sans = NULL;
 	gnutls_datum_t san, other_oid, virt = { NULL, 0 }, str = { NULL, 0 };
-	gnutls_x509_dn_t xdn = NULL;
 	unsigned i, type, vtype;
 	enum csr_result ret = CSR_MALFORMED;
 	void *grow;
@@ -616,15 +615,17 @@ csr_read_san(struct csr *csr, const gnutls_datum_t *ext, struct audit *a)
 				goto cleanup;
 			}
 		} else if (type == GNUTLS_SAN_DN) {
-			if (gnutls_x509_dn_init(&xdn) < 0) {
-				ret = CSR_NOMEM;
-				goto cleanup;
-			}
-			if (gnutls_x509_dn_import(xdn, &san) < 0 ||
-			    gnutls_x509_dn_get_str2(xdn, &str, 0) < 0) {
+			/* GnuTLS gives a directoryName as its RFC 4514 string */
+			if (memchr(san.data, '\0', san.size) != NULL) {
 				audit_reason(a, "step 1: directory name in the request is malformed");
 				goto cleanup;
 			}
+			if ((str.data = gnutls_malloc(san.size + 1)) == NULL) {
+				ret = CSR_NOMEM;
+				goto cleanup;
+			}
+			memcpy(str.data, san.data, san.size);
+			str.data[san.size] = '\0';
 			if ((grow = realloc(csr->san_dn, (csr->san_dn_n + 1) *
 			    sizeof(*csr->san_dn))) == NULL) {
 				ret = CSR_NOMEM;
@@ -641,8 +642,6 @@ csr_read_san(struct csr *csr, const gnutls_datum_t *ext, struct audit *a)
 			ret = CSR_MALFORMED;
 			gnutls_free(str.data);
 			str.data = NULL;
-			gnutls_x509_dn_deinit(xdn);
-			xdn = NULL;
 		} else if (csr->san_other == NULL) {
 			char what[64];
 
@@ -661,8 +660,6 @@ csr_read_san(struct csr *csr, const gnutls_datum_t *ext, struct audit *a)
 cleanup:
 	gnutls_free(virt.data);
 	gnutls_free(str.data);
-	if (xdn != NULL)
-		gnutls_x509_dn_deinit(xdn);
 	gnutls_subject_alt_names_deinit(sans);
 	return ret;
 }
@@ -787,9 +784,11 @@ csr_read_attributes(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
 		if (strcmp(oid, OID_MS_CLIENT_INFO) != 0 &&
 		    strcmp(oid, OID_EXTENSION_REQUEST) != 0)
 			continue;
+		/* a second value is there when GnuTLS can read it */
 		der_len = 0;
-		if (gnutls_x509_crq_get_attribute_by_oid(crq, oid, 1, NULL,
-		    &der_len) != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+		rc = gnutls_x509_crq_get_attribute_by_oid(crq, oid, 1, NULL,
+		    &der_len);
+		if (rc == 0 || rc == GNUTLS_E_SHORT_MEMORY_BUFFER) {
 			audit_reason(a, "step 1: attribute %s has several values", oid);
 			return CSR_MALFORMED;
 		}
@@ -993,6 +992,33 @@ csr_check_template(const struct config *cfg, const struct csr *csr,
 	return CSR_OK;
 }
 
+/*
+ * True when der is exactly one DER SEQUENCE (X.690 8.1.3, definite length,
+ * minimal length octets). GnuTLS alone accepts some truncated inputs.
+ */
+static bool
+csr_one_sequence(const uint8_t *der, size_t der_len)
+{
+	size_t len, hdr, i, n;
+
+	if (der_len < 2 || der[0] != 0x30)
+		return false;
+	if (der[1] < 0x80) {
+		len = der[1];
+		hdr = 2;
+	} else {
+		n = der[1] & 0x7f;
+		if (n == 0 || n > 4 || der_len < 2 + n || der[2] == 0)
+			return false;
+		for (len = 0, i = 0; i < n; i++)
+			len = len << 8 | der[2 + i];
+		if (len < 0x80)
+			return false;
+		hdr = 2 + n;
+	}
+	return len == der_len - hdr;
+}
+
 enum csr_result
 csr_parse(const struct config *cfg, const uint8_t *der, size_t der_len,
     struct csr **out, struct audit *a)
@@ -1011,6 +1037,10 @@ csr_parse(const struct config *cfg, const uint8_t *der, size_t der_len,
 	if ((csr = calloc(1, sizeof(*csr))) == NULL ||
 	    gnutls_x509_crq_init(&crq) < 0) {
 		ret = CSR_NOMEM;
+		goto cleanup;
+	}
+	if (!csr_one_sequence(der, der_len)) {
+		audit_reason(a, "step 1: not a PKCS#10 request (DER framing)");
 		goto cleanup;
 	}
 	d.data = (unsigned char *)(uintptr_t)der;
