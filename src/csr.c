@@ -29,6 +29,15 @@
 #define CSR_MAX_RSA_BITS	16384
 #define CSR_MAX_RSA_EXP_BYTES	4
 
+/*
+ * GnuTLS decodes the whole extensionRequest again for each extension read,
+ * so many tiny extensions would cost quadratic time before anyone has
+ * authenticated. A Windows request has 6 extensions and 4 attributes.
+ */
+#define CSR_MAX_EXTENSIONS	32
+#define CSR_MAX_ATTRIBUTES	16
+#define CSR_OID_MAX		128
+
 /* A list of strings. */
 struct csr_strs {
 	char **v;
@@ -672,7 +681,7 @@ cleanup:
 static enum csr_result
 csr_read_extensions(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
 {
-	char oid[128];
+	char oid[CSR_OID_MAX], seen[CSR_MAX_EXTENSIONS][CSR_OID_MAX];
 	size_t oid_len;
 	unsigned critical, i, j;
 	gnutls_datum_t data = { NULL, 0 };
@@ -690,17 +699,18 @@ csr_read_extensions(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
 			audit_reason(a, "step 1: request extensions are malformed");
 			return CSR_MALFORMED;
 		}
+		if (i == CSR_MAX_EXTENSIONS) {
+			audit_reason(a, "step 1: more than %d extensions",
+			    CSR_MAX_EXTENSIONS);
+			return CSR_MALFORMED;
+		}
 		for (j = 0; j < i; j++) {
-			char other[128];
-			size_t other_len = sizeof(other);
-
-			if (gnutls_x509_crq_get_extension_info(crq, j, other,
-			    &other_len, &critical) == 0 &&
-			    strcmp(other, oid) == 0) {
+			if (strcmp(seen[j], oid) == 0) {
 				audit_reason(a, "step 1: extension %s appears twice", oid);
 				return CSR_MALFORMED;
 			}
 		}
+		snprintf(seen[i], sizeof(seen[i]), "%s", oid);
 		if (strcmp(oid, OID_MS_TEMPLATE_V2) != 0 &&
 		    strcmp(oid, OID_MS_TEMPLATE_NAME) != 0 &&
 		    strcmp(oid, OID_SAN) != 0)
@@ -757,8 +767,8 @@ cleanup:
 static enum csr_result
 csr_read_attributes(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
 {
-	char oid[128], other[128];
-	size_t oid_len, other_len, der_len;
+	char oid[CSR_OID_MAX], seen[CSR_MAX_ATTRIBUTES][CSR_OID_MAX];
+	size_t oid_len, der_len;
 	uint8_t *der = NULL;
 	unsigned i, j;
 	enum csr_result ret = CSR_MALFORMED;
@@ -773,14 +783,18 @@ csr_read_attributes(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
 			audit_reason(a, "step 1: request attributes are malformed");
 			return CSR_MALFORMED;
 		}
+		if (i == CSR_MAX_ATTRIBUTES) {
+			audit_reason(a, "step 1: more than %d attributes",
+			    CSR_MAX_ATTRIBUTES);
+			return CSR_MALFORMED;
+		}
 		for (j = 0; j < i; j++) {
-			other_len = sizeof(other);
-			if (gnutls_x509_crq_get_attribute_info(crq, j, other,
-			    &other_len) == 0 && strcmp(other, oid) == 0) {
+			if (strcmp(seen[j], oid) == 0) {
 				audit_reason(a, "step 1: attribute %s appears twice", oid);
 				return CSR_MALFORMED;
 			}
 		}
+		snprintf(seen[i], sizeof(seen[i]), "%s", oid);
 		if (strcmp(oid, OID_MS_CLIENT_INFO) != 0 &&
 		    strcmp(oid, OID_EXTENSION_REQUEST) != 0)
 			continue;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ struct csrgen {
 	const uint8_t *san_dn;			/* SAN directoryName (DER Name up
 						 * to 250 bytes), the only SAN */
 	size_t san_dn_len;
+	unsigned extra_extensions;		/* 1.2.3.4.N, N = 1... */
 	const char *client_user;		/* ClientInfo userName */
 	const uint8_t *client_info_raw;		/* raw ClientInfo value */
 	size_t client_info_raw_len;
@@ -158,6 +160,15 @@ csrgen_make(const struct csrgen *g, size_t *len)
 		memcpy(san + k, g->san_dn, g->san_dn_len);
 		if (gnutls_x509_crq_set_extension_by_oid(crq, "2.5.29.17", san,
 		    k + g->san_dn_len, 0) < 0)
+			goto cleanup;
+	}
+	for (i = 1; i <= g->extra_extensions; i++) {
+		char oid[32];
+		static const uint8_t null[] = { 0x05, 0x00 };
+
+		snprintf(oid, sizeof(oid), "1.2.3.4.%zu", i);
+		if (gnutls_x509_crq_set_extension_by_oid(crq, oid, null,
+		    sizeof(null), 0) < 0)
 			goto cleanup;
 	}
 	if (g->client_user != NULL) {

@@ -756,6 +756,22 @@ test_email(void **state)
 	assert_int_equal(check(&g), CSR_OK);
 }
 
+/* Extensions the policy does not read are allowed, but not without end. */
+static void
+test_extension_count(void **state)
+{
+	struct csrgen g = good();
+
+	(void)state;
+	/* good() has 2 extensions (template, SAN) */
+	g.extra_extensions = 30;
+	assert_int_equal(check(&g), CSR_OK);
+	g.extra_extensions = 31;
+	assert_int_equal(check(&g), CSR_MALFORMED);
+	g.extra_extensions = 500;
+	assert_int_equal(check(&g), CSR_MALFORMED);
+}
+
 static void
 test_other_san_kinds(void **state)
 {
@@ -795,6 +811,7 @@ main(void)
 		cmocka_unit_test(test_client_info_malformed),
 		cmocka_unit_test(test_names_nobody),
 		cmocka_unit_test(test_email),
+		cmocka_unit_test(test_extension_count),
 		cmocka_unit_test(test_other_san_kinds),
 	};
 
