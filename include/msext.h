@@ -19,6 +19,11 @@
 #define OID_MS_SMARTCARD_LOGON	"1.3.6.1.4.1.311.20.2.2"
 #define OID_MS_OTP_SIGNING	"1.3.6.1.4.1.311.81.1.1"
 
+/*
+ * Decoders take strict DER with no trailing bytes; strings come out as
+ * NUL-terminated UTF-8 (an embedded NUL or invalid text is MSEXT_MALFORMED).
+ * Outputs are new allocations for free(); on failure they are NULL.
+ */
 enum msext_result {
 	MSEXT_OK = 0,
 	MSEXT_MALFORMED,	/* not the DER of the expected type */
@@ -39,7 +44,11 @@ enum msext_result msext_client_info_encode(const struct msext_client_info *ci,
     uint8_t **der, size_t *der_len);
 void msext_client_info_free(struct msext_client_info *ci);
 
-/* MS-WCCE 2.2.2.7.7.2: SEQUENCE { templateID OID, major INTEGER OPT, minor INTEGER OPT } */
+/*
+ * MS-WCCE 2.2.2.7.7.2: SEQUENCE { templateID OID, major INTEGER OPT, minor INTEGER OPT }
+ * An absent version is -1 (decode gives it, encode leaves it out). Decode
+ * accepts only DER that encodes back to the same bytes; *oid is dotted.
+ */
 enum msext_result msext_template_v2_decode(const uint8_t *der, size_t der_len,
     char **oid, long *major, long *minor);
 enum msext_result msext_template_v2_encode(const char *oid, long major,

@@ -298,6 +298,8 @@ msext_template_v2_decode(const uint8_t *der, size_t der_len, char **oid,
 	uint8_t *buf = NULL;
 	size_t len;
 	bool no_major = false, no_minor = false;
+	uint8_t *again = NULL;
+	size_t again_len = 0;
 	enum msext_result r;
 
 	*oid = NULL;
@@ -323,11 +325,29 @@ msext_template_v2_decode(const uint8_t *der, size_t der_len, char **oid,
 		r = MSEXT_MALFORMED;
 		goto cleanup;
 	}
+	/*
+	 * libtasn1 turns an arc too large for a long into a negative number:
+	 * accept only what encodes back to the very same bytes, so that no two
+	 * encodings give one string (the CA reads the bytes).
+	 */
+	if ((r = msext_template_v2_encode((char *)buf, *major, *minor, &again,
+	    &again_len)) != MSEXT_OK) {
+		if (r != MSEXT_NOMEM)
+			r = MSEXT_MALFORMED;
+		goto cleanup;
+	}
+	if (again_len != der_len || memcmp(again, der, der_len) != 0) {
+		r = MSEXT_MALFORMED;
+		goto cleanup;
+	}
 	*oid = (char *)buf;
 	buf = NULL;
 cleanup:
+	free(again);
 	free(buf);
 	asn1_delete_structure(&node);
+	if (r != MSEXT_OK)
+		*major = *minor = -1;
 	return r;
 }
 
@@ -340,7 +360,7 @@ msext_template_v2_encode(const char *oid, long major, long minor,
 
 	*der = NULL;
 	*der_len = 0;
-	if (oid == NULL || *oid == '\0')
+	if (oid == NULL || *oid == '\0' || strspn(oid, "0123456789.") != strlen(oid))
 		return MSEXT_MALFORMED;
 	if ((node = msext_element("Microsoft.CertificateTemplateOID")) == NULL)
 		return MSEXT_NOMEM;

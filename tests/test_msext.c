@@ -251,6 +251,8 @@ test_template_v2_optional_versions(void **state)
 	    MSEXT_MALFORMED);
 	assert_int_equal(msext_template_v2_encode("not an oid", 1, 1, &der,
 	    &der_len), MSEXT_MALFORMED);
+	assert_int_equal(msext_template_v2_encode("1.2.-3", 1, 1, &der,
+	    &der_len), MSEXT_MALFORMED);
 	assert_null(der);
 }
 
@@ -279,10 +281,17 @@ test_template_v2_hostile(void **state)
 	    0x00, 0x04, 0x06, 0x84, 0x7f, 0xff, 0xff, 0xff };
 	/* an OID arc with a non-minimal 0x80 padding byte */
 	static const uint8_t pad_arc[] = { 0x30, 0x04, 0x06, 0x02, 0x80, 0x01 };
+	/* found by fuzz_msext: an arc past 2^63, which libtasn1 prints negative */
+	static const uint8_t arc_overflow[] = { 0x30, 0x2c, 0x06, 0x24, 0x2b,
+	    0x8b, 0x01, 0x04, 0x01, 0x82, 0x37, 0x15, 0x08, 0x8d, 0xc4, 0x6b,
+	    0xdf, 0xd5, 0x22, 0x86, 0x99, 0x87, 0x2e, 0x81, 0xea, 0xd8, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0x79, 0x4b, 0x87, 0x25, 0x83, 0x94,
+	    0x88, 0x71, 0x02, 0x01, 0x64, 0x02, 0x01, 0x05 };
 	uint8_t buf[sizeof(ex_template_v2) + 1];
 	size_t n;
 
 	(void)state;
+	expect_template_v2_bad(arc_overflow, sizeof(arc_overflow));
 	for (n = 0; n < sizeof(ex_template_v2); n++)
 		expect_template_v2_bad(ex_template_v2, n);
 	memcpy(buf, ex_template_v2, sizeof(ex_template_v2));
