@@ -501,7 +501,8 @@ dir_load_uris(struct dir *d, const struct config *cfg)
 		LDAPURLDesc *lud = NULL;
 
 		/* One URI per key: we choose the order and know which one answered. */
-		if (ldap_url_parse(u, &lud) != LDAP_URL_SUCCESS ||
+		if (strpbrk(u, " \t,") != NULL ||
+		    ldap_url_parse(u, &lud) != LDAP_URL_SUCCESS ||
 		    lud->lud_next != NULL || (strcasecmp(lud->lud_scheme, "ldap") != 0 &&
 		    strcasecmp(lud->lud_scheme, "ldaps") != 0 &&
 		    strcasecmp(lud->lud_scheme, "ldapi") != 0)) {
