@@ -163,10 +163,13 @@ CONF="$T/dir.conf"
 # ask NAME: one lookup on the running driver; the answer is in $line.
 ask() {
 	line=""
-	echo "$1" >&"${CO[1]}"
-	read -r -t 10 line <&"${CO[0]}"
+	echo "$1" >&"$co_in"
+	read -r -t 10 line <&"$co_out"
 }
 coproc CO { "$DRV_BIN" -v "$CONF" - 2>"$T/co.err"; }
+co_pid=$CO_PID
+co_in=${CO[1]}
+co_out=${CO[0]}
 ask 'DOMAIN1\user1'
 case "$line" in FOUND*) t_pass "kept connection: first lookup" ;; *) t_fail "first lookup: $line" ;; esac
 
@@ -208,8 +211,8 @@ case "$line" in FOUND*) t_pass "restart between requests: the same dir_conn reco
 ask 'DOMAIN1\disabled1'
 case "$line" in DISABLED*) t_pass "restart between requests: and goes on" ;; *) t_fail "after restart: $line" ;; esac
 t_check "restart: one new connection for the lookups since" [ "$(grep -c ACCEPT "$SLAPD_LOG")" -eq 1 ]
-eval "exec ${CO[1]}>&-"
-wait "$CO_PID" 2>/dev/null
+eval "exec $co_in>&-"
+wait "$co_pid" 2>/dev/null
 grep -q "connection lost, reconnecting" "$T/co.err" && t_pass "restart: reconnect logged" ||
 	t_fail "restart: reconnect logged"
 cat "$T/co.err" >>"$ERR"
