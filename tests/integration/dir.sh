@@ -153,6 +153,18 @@ expect "StartTLS, server not trusted: no clear-text fallback" 'DOMAIN1\user1' \
 	UNAVAILABLE "StartTLS"
 CONF="$T/dir.conf"
 
+# --- workers: four threads, each with its own connection, over LDAPS
+before=$(grep -c ACCEPT "$SLAPD_LOG")
+"$DRV_BIN" -t 4 -r 10 "$T/ldaps.conf" 'DOMAIN1\user1' 'u2@corp.example' \
+	'DOMAIN1\twin' 'DOMAIN1\disabled1' >"$T/threads.out" 2>>"$ERR"
+t_check "threads: driver exits 0" [ $? -eq 0 ]
+after=$(grep -c ACCEPT "$SLAPD_LOG")
+t_check "threads: 160 answers" [ "$(grep -c ' ms=' "$T/threads.out")" -eq 160 ]
+t_check "threads: 80 found" [ "$(grep -c '^FOUND ' "$T/threads.out")" -eq 80 ]
+t_check "threads: 40 ambiguous" [ "$(grep -c '^AMBIGUOUS ' "$T/threads.out")" -eq 40 ]
+t_check "threads: 40 disabled" [ "$(grep -c '^DISABLED ' "$T/threads.out")" -eq 40 ]
+t_check "threads: one connection each ($before -> $after)" [ $((after - before)) -eq 4 ]
+
 # --- the directory not configured: fails closed
 printf 'template = 1.2.3.4\nca = dc1\\CA\n' >"$T/none.conf"
 CONF="$T/none.conf"

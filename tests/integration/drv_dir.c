@@ -6,6 +6,9 @@
  *                                         milliseconds between two
  *   drv_dir [-v] CONFIG -                 one name per line from stdin,
  *                                         answered as each line arrives
+ *   drv_dir [-v] -t N -r R CONFIG NAME... N threads (workers), each with its
+ *                                         own dir_conn, each looking up the
+ *                                         names R times
  *
  * One line per lookup on stdout:
  *   RESULT ms=N name=... dn=... upn=... mail=... account=... domain=... reason=...
@@ -13,6 +16,7 @@
  * DISABLED, UNAVAILABLE, NOMEM or NOT_CONFIGURED. Log lines go to stderr.
  * Exit status: 0, or 2 when the configuration or the directory set-up fails.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +60,8 @@ esc(char *buf, size_t len, const char *s)
 	return s ? log_escape(buf, len, s, strlen(s)) : "-";
 }
 
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void
 lookup(struct dir_conn *c, const char *name)
 {
@@ -68,6 +74,7 @@ lookup(struct dir_conn *c, const char *name)
 	memset(&a, 0, sizeof(a));
 	t0 = now_ms();
 	r = dir_lookup(c, name, &u, &a);
+	pthread_mutex_lock(&out_lock);
 	printf("%s ms=%lld name=%s dn=%s upn=%s mail=%s account=%s domain=%s "
 	    "reason=%s\n", result_name(r), now_ms() - t0, esc(e1, sizeof(e1), name),
 	    esc(e2, sizeof(e2), u.dn), esc(e3, sizeof(e3), u.upn),
@@ -79,7 +86,66 @@ lookup(struct dir_conn *c, const char *name)
 		printf("BUG: user not cleared after %s\n", result_name(r));
 		fflush(stdout);
 	}
+	pthread_mutex_unlock(&out_lock);
 	dir_user_free(&u);
+}
+
+/* One worker: its own connection, the shared struct dir. */
+struct worker_arg {
+	const struct dir *d;
+	char **names;
+	int count;
+	long rounds;
+	int failed;
+};
+
+static void *
+worker(void *p)
+{
+	struct worker_arg *w = p;
+	struct dir_conn *c;
+	long i;
+	int k;
+
+	if ((c = dir_conn_new(w->d)) == NULL) {
+		w->failed = 1;
+		return NULL;
+	}
+	for (i = 0; i < w->rounds; i++)
+		for (k = 0; k < w->count; k++)
+			lookup(c, w->names[k]);
+	dir_conn_free(c);
+	return NULL;
+}
+
+static int
+run_threads(const struct dir *d, long threads, long rounds, char **names,
+    int count)
+{
+	struct worker_arg *args;
+	pthread_t *tids;
+	long i, started = 0;
+	int ret = 0;
+
+	args = calloc((size_t)threads, sizeof(*args));
+	tids = calloc((size_t)threads, sizeof(*tids));
+	if (args == NULL || tids == NULL)
+		ret = 2;
+	for (i = 0; ret == 0 && i < threads; i++) {
+		args[i] = (struct worker_arg){ d, names, count, rounds, 0 };
+		if (pthread_create(&tids[i], NULL, worker, &args[i]) != 0)
+			ret = 2;
+		else
+			started++;
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(tids[i], NULL);
+		if (args[i].failed)
+			ret = 2;
+	}
+	free(args);
+	free(tids);
+	return ret;
 }
 
 int
@@ -91,15 +157,17 @@ main(int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	long pause_ms = 0;
+	long pause_ms = 0, threads = 0, rounds = 1;
 	int opt, i, verbose = 0, ret = 2;
 
 	/* As the responder does (src/main.c): a closed peer must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
-	while ((opt = getopt(argc, argv, "vp:")) != -1) {
+	while ((opt = getopt(argc, argv, "vp:t:r:")) != -1) {
 		switch (opt) {
 		case 'v': verbose = 1; break;
 		case 'p': pause_ms = strtol(optarg, NULL, 10); break;
+		case 't': threads = strtol(optarg, NULL, 10); break;
+		case 'r': rounds = strtol(optarg, NULL, 10); break;
 		default: goto usage;
 		}
 	}
@@ -109,6 +177,11 @@ main(int argc, char **argv)
 	if ((cfg = config_load(argv[optind])) == NULL ||
 	    (d = dir_new(cfg)) == NULL || (c = dir_conn_new(d)) == NULL)
 		goto cleanup;
+	if (threads > 0) {
+		ret = run_threads(d, threads, rounds, argv + optind + 1,
+		    argc - optind - 1);
+		goto cleanup;
+	}
 	if (strcmp(argv[optind + 1], "-") == 0) {
 		while ((n = getline(&line, &cap, stdin)) > 0) {
 			if (line[n - 1] == '\n')
@@ -130,6 +203,7 @@ cleanup:
 	config_free(cfg);
 	return ret;
 usage:
-	fprintf(stderr, "usage: drv_dir [-v] [-p MS] CONFIG NAME... | CONFIG -\n");
+	fprintf(stderr, "usage: drv_dir [-v] [-p MS] [-t THREADS -r ROUNDS] "
+	    "CONFIG NAME... | CONFIG -\n");
 	return 2;
 }
