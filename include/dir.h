@@ -3,6 +3,7 @@
  * The only module that uses libldap. struct dir is shared and read-only after
  * start-up; each worker owns one struct dir_conn (one LDAP connection, kept
  * across requests, re-opened when the server went away).
+ * docs/protocol.md, "Step 2: the directory", has the rules.
  */
 #ifndef OTPCEP_DIR_H
 #define OTPCEP_DIR_H
@@ -34,8 +35,13 @@ enum dir_result {
 	DIR_DISABLED,		/* userAccountControl ACCOUNTDISABLE: AuthenticationError */
 	DIR_UNAVAILABLE,	/* cannot reach or error from server: OtherError */
 	DIR_NOMEM,		/* OtherError */
-	DIR_NOT_BUILT,		/* not built yet: OtherError */
+	DIR_NOT_CONFIGURED,	/* no ldap_uri/domain in the configuration: OtherError */
 };
+
+/* Longest user part (before @, after \) accepted, in bytes; longer is DIR_BAD_NAME. */
+#define DIR_USER_MAX 256
+/* Longest NetBIOS domain name (MS-ADTS: 15 characters). */
+#define DIR_NETBIOS_MAX 15
 
 const char *dir_strerror(enum dir_result r);
 
@@ -47,10 +53,46 @@ void dir_free(struct dir *d);
 struct dir_conn *dir_conn_new(const struct dir *d);
 void dir_conn_free(struct dir_conn *c);
 
-/* Looks up username (as sent: DOMAIN\user or user@suffix). */
+/*
+ * Looks up username (as sent: DOMAIN\user or user@suffix). Returns DIR_FOUND
+ * and fills *out (free with dir_user_free), or another result with *out
+ * zeroed and the reason written with audit_reason().
+ */
 enum dir_result dir_lookup(struct dir_conn *c, const char *username,
     struct dir_user *out, struct audit *a);
 
 void dir_user_free(struct dir_user *u);
+
+/* The parts below are exposed for the unit tests. */
+
+/* A request's user name, mapped to a configured domain. */
+struct dir_name {
+	const char *netbios;	/* the configured spelling, not the request's */
+	const char *base_dn;	/* where to search */
+	char *account;		/* DOMAIN\user: the user part; NULL for a UPN */
+	char *upn;		/* user@suffix: the whole name; NULL for DOMAIN\user */
+};
+
+/*
+ * Splits and checks username and maps its domain or UPN suffix. Returns
+ * DIR_FOUND and fills *out (free with dir_name_free), or DIR_BAD_NAME,
+ * DIR_UNKNOWN_DOMAIN or DIR_NOMEM with the reason in audit a (may be NULL).
+ */
+enum dir_result dir_parse_name(const struct dir *d, const char *username,
+    struct dir_name *out, struct audit *a);
+void dir_name_free(struct dir_name *n);
+
+/*
+ * RFC 4515 section 3: value_len bytes of value as an assertion value, with
+ * NUL, '(', ')', '*', '\\', every other control byte and every byte >= 0x80
+ * written as \hh. Returns a new string, NULL when out of memory.
+ */
+char *dir_filter_escape(const char *value, size_t value_len);
+
+/*
+ * The search filter: tmpl with every "%u" replaced by the escaped value.
+ * Returns a new string, NULL when out of memory.
+ */
+char *dir_filter_build(const char *tmpl, const char *value, size_t value_len);
 
 #endif
