@@ -14,10 +14,20 @@
 #   RADIUS_TOTP_SECRET            base32 secret of user "totpuser"
 # Users: totpuser (TOTP), staticuser and DOMAIN1\staticuser ("static-Pass 1"),
 # challengeuser ("challenge-me": Access-Challenge); everyone else is rejected.
+# RADIUSD_USERS, when set, names another users file to use instead (same
+# @TOTP_SECRET@ placeholder), e.g. tests/fixtures/stack/users.
 # Also: radius_totp_code prints the current code, first waiting for the next
 # 30-second step when fewer than 3 seconds of this one remain (FreeRADIUS
 # 3.2.1's totp module accepts only the current step).
 RADIUS_TOTP_SECRET=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+
+fr_source() { # FILE: the template a configuration file is made from
+	if [ "$(basename "$1")" = users ] && [ -n "${RADIUSD_USERS:-}" ]; then
+		echo "$RADIUSD_USERS"
+	else
+		echo "$TOP/tests/fixtures/freeradius/$(basename "$1")"
+	fi
+}
 
 freeradius_start() {
 	fr_name=${1:-radiusd}
@@ -40,7 +50,7 @@ freeradius_start() {
 			    -e "s|@SECRET@|$fr_secret|g" \
 			    -e "s|@SIGN_REPLIES@|$fr_sign|g" \
 			    -e "s|@TOTP_SECRET@|$RADIUS_TOTP_SECRET|g" \
-			    "$TOP/tests/fixtures/freeradius/$(basename "$f")" >"$f"
+			    "$(fr_source "$f")" >"$f"
 		done
 		t_start "$fr_name" "$RADIUSD_LOG" freeradius -f -X -d "$RADIUSD_DIR"
 		RADIUSD_PID=$T_LAST_PID
