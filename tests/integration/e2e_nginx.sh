@@ -1,0 +1,5 @@
+# End-to-end through nginx: see lib_e2e.sh.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/integration/lib_e2e.sh"
+e2e_run nginx
+t_done

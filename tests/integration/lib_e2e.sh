@@ -1,0 +1,205 @@
+# The end-to-end test body, run once per web server by e2e_lighttpd.sh and
+# e2e_nginx.sh: sourced after lib.sh, never run. e2e_run WEB starts the whole
+# stack (lib_stack.sh) in front of WEB and checks every status the protocol
+# has, through HTTPS, with the real slapd and FreeRADIUS: each answer's HTTP
+# status, both headers, the body's schema validity and statusCode
+# (t_check_response), and the responder's audit line (which step decided).
+. "$TOP/tests/integration/lib_stack.sh"
+
+E2E_CLIENT="$TOP/build/bin/otpcep-client"
+E2E_CA="$TOP/build/bin/otpcep-ca"
+E2E_USER1_DN="CN=User 1,CN=Users,DC=domain1,DC=corp,DC=company,DC=com"
+E2E_USER1_UPN="user1@domain1.corp.company.com"
+E2E_USER2_DN="CN=User 2,CN=Users,DC=domain1,DC=corp,DC=company,DC=com"
+E2E_USER2_UPN="u2@corp.example"
+
+# e2e_audit NAME LOG USER STATUS REASON-PATTERN: the responder logged one
+# request of USER (as logged: "\" is "\x5c") with STATUS and a reason matching
+# the pattern (grep -E).
+e2e_audit() {
+	if grep -F "user=\"$3\"" "$2" | grep -F "status=$4 " | grep -Eq "reason=\"$5"; then
+		t_pass "$1: audit line"
+	else
+		t_fail "$1: no audit line user=\"$3\" status=$4 reason~\"$5\"; the log ends:"
+		tail -n 5 "$2"
+	fi
+}
+
+# e2e_post NAME USER OTP CSR [curl options]: a SignCert Request with the
+# trusted client certificate; the response is in $T/NAME.
+e2e_post() {
+	ep_name=$1
+	shift
+	stack_post "$T/$ep_name" "$STACK_URL" "$@" \
+	    --cert "$PKI/client.pem" --key "$PKI/client.key"
+}
+
+# e2e_raw OUT [curl options]: a raw request to $STACK_URL with the trusted
+# client certificate; the response is in $T/OUT.
+e2e_raw() {
+	er_out=$1
+	shift
+	curl -s -S --http1.1 -i -o "$T/$er_out" --max-time 30 --cacert "$PKI/ca.pem" \
+	    --cert "$PKI/client.pem" --key "$PKI/client.key" "$@" "$STACK_URL"
+}
+
+# e2e_ca_step NAME SIGNED.der: otpcep-ca verifies the SignedCertRequest and
+# issues the logon certificate; its subject, UPN, EKU and lifetime are checked
+# with certtool -i.
+e2e_ca_step() {
+	if [ ! -x "$E2E_CA" ]; then
+		t_fail "$1: $E2E_CA is not built"
+		return
+	fi
+	if ! "$E2E_CA" --in "$2" --trust "$PKI/ca.pem" --ca-cert "$PKI/demo-ca.pem" \
+	    --ca-key "$PKI/demo-ca.key" --lifetime 3600 --out "$T/$1.crt" \
+	    >"$T/$1.ca.out" 2>&1; then
+		t_fail "$1: otpcep-ca refused the SignedCertRequest: $(cat "$T/$1.ca.out")"
+		return
+	fi
+	t_pass "$1: otpcep-ca issued a certificate"
+	certtool -i --infile "$T/$1.crt" >"$T/$1.crt.txt" 2>&1 ||
+	    { t_fail "$1: certtool cannot read the certificate"; return; }
+	t_check "$1: subject is the user's DN" \
+	    grep -q "Subject: CN=User 1,CN=Users,DC=domain1,DC=corp,DC=company,DC=com$" "$T/$1.crt.txt"
+	t_check "$1: SAN UPN is the user's" \
+	    grep -Eq "(UPN|otherName|1\.3\.6\.1\.4\.1\.311\.20\.2\.3).*$E2E_USER1_UPN" "$T/$1.crt.txt"
+	t_check "$1: EKU smart card logon" \
+	    grep -q "$STACK_EKU_SMARTCARD" "$T/$1.crt.txt"
+	t_check "$1: issued by the demo CA" \
+	    grep -q "Issuer: .*CN=otpcep demo CA" "$T/$1.crt.txt"
+	nb=$(sed -n 's/^[[:space:]]*Not Before: //p' "$T/$1.crt.txt")
+	na=$(sed -n 's/^[[:space:]]*Not After: //p' "$T/$1.crt.txt")
+	life=$(( $(date -d "$na" +%s) - $(date -d "$nb" +%s) ))
+	# Allow for a back-dated notBefore (clock skew), never more than 1 h + 10 min.
+	t_check "$1: lifetime one hour (${life} s)" test "$life" -ge 3600 -a "$life" -le 4200
+	t_check "$1: not valid after an hour from now" \
+	    test "$(date -d "$na" +%s)" -le $(( $(date +%s) + 3660 ))
+}
+
+e2e_run() {
+	e2e_t0=$(date +%s)
+	if ! stack_start "$1"; then
+		t_fail "the $1 stack did not start"
+		t_done
+	fi
+	t_pass "the $1 stack is up ($(($(date +%s) - e2e_t0)) s)"
+	log="$STACK_DIR/main.log"
+	stack_csr u1 "$E2E_USER1_DN" "$E2E_USER1_UPN" || t_fail "CSR u1"
+	stack_csr u2 "$E2E_USER2_DN" "$E2E_USER2_UPN" || t_fail "CSR u2"
+	stack_csr dis "CN=Disabled User,CN=Users,DC=domain1,DC=corp,DC=company,DC=com" \
+	    disabled1@domain1.corp.company.com || t_fail "CSR dis"
+	stack_csr nobody "CN=Nobody,CN=Users,DC=domain1,DC=corp,DC=company,DC=com" \
+	    nobody@domain1.corp.company.com || t_fail "CSR nobody"
+	stack_csr tpl "$E2E_USER1_DN" "$E2E_USER1_UPN" "$STACK_OTHER_TEMPLATE_HEX" || t_fail "CSR tpl"
+
+	# --- Success, and the CA step --------------------------------------
+	code=$(radius_totp_code)
+	e2e_post ok 'DOMAIN1\user1' "$code" "$STACK_DIR/u1.csr.der"
+	t_check_response "Success" "$T/ok" 200 Success
+	e2e_audit "Success" "$log" 'DOMAIN1\x5cuser1' Success '-'
+	t_http_body "$T/ok" "$T/ok.xml"
+	t_check "Success: IssuingCA is the configured CA" \
+	    grep -qF "<IssuingCA>$STACK_CA_STRING</IssuingCA>" "$T/ok.xml"
+	sed -n 's/.*SignedCertRequest="\([^"]*\)".*/\1/p' "$T/ok.xml" | base64 -d >"$T/ok.p7" 2>/dev/null
+	t_check "Success: SignedCertRequest is base64 DER" test -s "$T/ok.p7"
+	e2e_ca_step "Success: CA step" "$T/ok.p7"
+
+	# --- AuthenticationError -------------------------------------------
+	code=$(radius_totp_code)
+	e2e_post wrong 'DOMAIN1\user1' "$(stack_wrong_code "$code")" "$STACK_DIR/u1.csr.der"
+	t_check_response "wrong code: AuthenticationError" "$T/wrong" 200 AuthenticationError
+	e2e_audit "wrong code" "$log" 'DOMAIN1\x5cuser1' AuthenticationError 'step 3'
+	e2e_post unknown 'DOMAIN1\nobody' "$code" "$STACK_DIR/nobody.csr.der"
+	t_check_response "unknown user: AuthenticationError" "$T/unknown" 200 AuthenticationError
+	e2e_audit "unknown user" "$log" 'DOMAIN1\x5cnobody' AuthenticationError 'step 2'
+	# disabled1 has a TOTP secret in RADIUS: only the directory stops it.
+	code=$(radius_totp_code)
+	e2e_post disabled 'DOMAIN1\disabled1' "$code" "$STACK_DIR/dis.csr.der"
+	t_check_response "disabled user: AuthenticationError" "$T/disabled" 200 AuthenticationError
+	e2e_audit "disabled user" "$log" 'DOMAIN1\x5cdisabled1' AuthenticationError 'step 2.*disabled'
+	e2e_post domain 'OTHERDOM\user1' "$code" "$STACK_DIR/u1.csr.der"
+	t_check_response "unknown domain: AuthenticationError" "$T/domain" 200 AuthenticationError
+	e2e_audit "unknown domain" "$log" 'OTHERDOM\x5cuser1' AuthenticationError 'step 2'
+
+	# --- ChallengeResponseRequired -------------------------------------
+	e2e_post chal 'DOMAIN1\user2' challenge-me "$STACK_DIR/u2.csr.der"
+	t_check_response "challenged: ChallengeResponseRequired" "$T/chal" 200 ChallengeResponseRequired
+	e2e_audit "challenged" "$log" 'DOMAIN1\x5cuser2' ChallengeResponseRequired 'step 3'
+
+	# --- OtherError ----------------------------------------------------
+	e2e_post badb64 'DOMAIN1\user1' 123456 asdf
+	t_check_response "certRequest asdf: OtherError" "$T/badb64" 200 OtherError
+	e2e_post baddef 'DOMAIN1\user1' 123456 "$(printf 'not a PKCS#10 request' | base64 -w 0)"
+	t_check_response "certRequest not DER: OtherError" "$T/baddef" 200 OtherError
+	e2e_audit "bad CSR" "$log" 'DOMAIN1\x5cuser1' OtherError 'step 1'
+	code=$(radius_totp_code)
+	e2e_post tpl 'DOMAIN1\user1' "$code" "$STACK_DIR/tpl.csr.der"
+	t_check_response "wrong template: OtherError" "$T/tpl" 200 OtherError
+	e2e_audit "wrong template" "$log" 'DOMAIN1\x5cuser1' OtherError 'step 1.*template'
+	e2e_post other 'DOMAIN1\user1' "$code" "$STACK_DIR/u2.csr.der"
+	t_check_response "request naming another user: OtherError" "$T/other" 200 OtherError
+
+	# A second responder whose RADIUS server is a port nobody listens on.
+	dead=$(t_free_port)
+	stack_conf "$STACK_DIR/dead.conf" "$STACK_DIR/dead.sock" \
+	    "radius_server = 127.0.0.1:$dead" "radius_timeout_ms = 300" "radius_retries = 0"
+	if stack_responder dead "$STACK_DIR/dead.conf" &&
+	    stack_web deadweb "$STACK_DIR/dead.sock"; then
+		code=$(radius_totp_code)
+		stack_post "$T/dead" "$STACK_WEB_URL" 'DOMAIN1\user1' "$code" \
+		    "$STACK_DIR/u1.csr.der" --cert "$PKI/client.pem" --key "$PKI/client.key"
+		t_check_response "RADIUS unreachable: OtherError" "$T/dead" 200 OtherError
+		e2e_audit "RADIUS unreachable" "$STACK_DIR/dead.log" 'DOMAIN1\x5cuser1' OtherError 'step 3'
+	else
+		t_fail "the responder with a dead RADIUS server did not start"
+	fi
+
+	# --- 403: no verified client certificate ---------------------------
+	code=$(radius_totp_code)
+	stack_post "$T/nocert" "$STACK_URL" 'DOMAIN1\user1' "$code" "$STACK_DIR/u1.csr.der"
+	t_check_response "no client certificate: 403" "$T/nocert" 403
+	stack_post "$T/rogue" "$STACK_URL" 'DOMAIN1\user1' "$code" "$STACK_DIR/u1.csr.der" \
+	    --cert "$PKI/rogue-client.pem" --key "$PKI/rogue-client.key"
+	rs=$(t_http_status "$T/rogue" 2>/dev/null)
+	if [ -z "$rs" ]; then
+		# Refused at the handshake: the web server never passed it on.
+		t_pass "untrusted client certificate: refused by $1 at the handshake"
+	else
+		t_check_response "untrusted client certificate: 403" "$T/rogue" 403
+	fi
+	t_check "no certificate: the responder said why" \
+	    grep -q 'http=403 .*reason="no verified client certificate"' "$log"
+
+	# --- the HTTP envelope ---------------------------------------------
+	e2e_raw get
+	t_check_response "GET: 405" "$T/get" 405
+	e2e_raw ctype -H 'Content-Type: text/plain' -H 'X-OTPCEP-version: 1.0' \
+	    --data-binary "@$T/ok.req"
+	t_check_response "Content-Type text/plain: 415" "$T/ctype" 415
+	e2e_raw nover -H 'Content-Type: application/xml' --data-binary "@$T/ok.req"
+	t_check_response "no X-OTPCEP-version: 400" "$T/nover" 400
+	e2e_raw ver2 -H 'Content-Type: application/xml' -H 'X-OTPCEP-version: 2.0' \
+	    --data-binary "@$T/ok.req"
+	t_check_response "X-OTPCEP-version 2.0: 400" "$T/ver2" 400
+	head -c 1048576 /dev/zero | tr '\0' a >"$T/big.body"
+	e2e_raw big -H 'Content-Type: application/xml' -H 'X-OTPCEP-version: 1.0' \
+	    --data-binary "@$T/big.body"
+	t_check_response "1 MiB body: 413" "$T/big" 413
+	e2e_raw notxml -H 'Content-Type: application/xml' -H 'X-OTPCEP-version: 1.0' \
+	    --data-binary 'this is not XML'
+	t_check_response "body not XML: 400 (docs/protocol.md)" "$T/notxml" 400
+
+	# Only the protocol's path reaches the responder.
+	curl -s -S --http1.1 -i -o "$T/path" --cacert "$PKI/ca.pem" \
+	    --cert "$PKI/client.pem" --key "$PKI/client.key" "${STACK_URL%/otpcep}/index.html"
+	t_check "another path is not the responder's" \
+	    test -z "$(t_http_header "$T/path" X-OTPCEP-version)" -a "$(t_http_status "$T/path")" != 200
+
+	# Everything still up; nothing logged a secret.
+	t_check "the responder is still running" kill -0 "$STACK_OTPCEP_PID"
+	t_check "the web server is still running" kill -0 "$STACK_MAIN_WEB_PID"
+	t_check "no one-time password in the responder's log" \
+	    sh -c "! grep -q 'challenge-me' '$log' '$STACK_DIR/dead.log'"
+	t_pass "$1 end-to-end took $(($(date +%s) - e2e_t0)) s"
+}
