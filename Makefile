@@ -88,6 +88,18 @@ build/bin/%: $$(wildcard src/%/*.c) build/libotpcep.a | $(DEPS_OK)
 
 tests: $(TEST_BIN) $(DRV_BIN)
 
+# Benchmarks: tests/bench/bench_X.c become build/bench/bench_X; run.sh runs them.
+BENCH_SRC = $(wildcard tests/bench/bench_*.c)
+BENCH_BIN = $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRC))
+
+build/bench/%: tests/bench/%.c build/libotpcep.a | $(DEPS_OK)
+	@mkdir -p build/bench
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+		build/libotpcep.a $(LIBS)
+
+bench: all $(BENCH_BIN)
+	@OTPCEP_TOP=$(CURDIR) tests/bench/run.sh
+
 check: all $(TEST_BIN) $(DRV_BIN)
 	@tests/run.sh $(TEST_BIN)
 
@@ -146,6 +158,6 @@ install: all
 clean:
 	rm -rf build cgi-bin/otpcep
 
-.PHONY: all check tests valgrind fuzz install clean
+.PHONY: all check tests valgrind fuzz bench install clean
 
 -include $(wildcard build/obj/*.d build/tests/*.d)
