@@ -88,6 +88,18 @@ build/bin/%: $$(wildcard src/%/*.c) build/libotpcep.a | $(DEPS_OK)
 
 tests: $(TEST_BIN) $(DRV_BIN)
 
+# Benchmarks: tests/bench/bench_X.c become build/bench/bench_X; run.sh runs them.
+BENCH_SRC = $(wildcard tests/bench/bench_*.c)
+BENCH_BIN = $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRC))
+
+build/bench/%: tests/bench/%.c build/libotpcep.a | $(DEPS_OK)
+	@mkdir -p build/bench
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+		build/libotpcep.a $(LIBS)
+
+bench: all $(BENCH_BIN)
+	@OTPCEP_TOP=$(CURDIR) tests/bench/run.sh
+
 check: all $(TEST_BIN) $(DRV_BIN)
 	@tests/run.sh $(TEST_BIN)
 
@@ -133,13 +145,19 @@ fuzz: $(FUZZ_BIN)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/otpcep
 	install -m 0755 cgi-bin/otpcep $(DESTDIR)$(PREFIX)/sbin/otpcep
+	install -d $(DESTDIR)$(PREFIX)/bin
+	for t in $(TOOL_BIN); do install -m 0755 $$t $(DESTDIR)$(PREFIX)/bin/; done
 	install -m 0640 etc/otpcep.conf $(DESTDIR)$(SYSCONFDIR)/otpcep/otpcep.conf.example
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	for m in docs/man/*.[18]; do \
+		install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; \
+	done
 	install -d $(DESTDIR)$(PREFIX)/share/doc/otpcep
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/otpcep/
 
 clean:
 	rm -rf build cgi-bin/otpcep
 
-.PHONY: all check tests valgrind fuzz install clean
+.PHONY: all check tests valgrind fuzz bench install clean
 
 -include $(wildcard build/obj/*.d build/tests/*.d)
