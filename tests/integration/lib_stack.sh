@@ -9,24 +9,24 @@
 # all state under $T, each stopped by pid when the script exits):
 #   1. the PKI ($PKI = $T/pki, lib_pki.sh): root CA "otpcep test root CA";
 #      signing key and certificate (OTP signing EKU 1.3.6.1.4.1.311.81.1.1);
-#      a TLS server certificate for 127.0.0.1; a client machine certificate
-#      (tls_www_client, as a DirectAccess client presents); a second root and a
-#      client certificate under it (a client the web server must not trust);
+#      the TLS files of lib_web.sh's web_pki (server certificate for
+#      127.0.0.1, client machine certificate, a rogue root and its client);
 #      and the issuing CA of the CA step, "otpcep demo CA", under the root;
 #   2. slapd with the directory fixture (lib_slapd.sh);
 #   3. FreeRADIUS (lib_radius.sh) with tests/fixtures/stack/users: user1 TOTP,
 #      user2 challenged, everyone else rejected;
 #   4. the responder (FastCGI, `listen = unix:`), configured whole:
 #      $STACK_CONF;
-#   5. the web server with TLS that asks for a client certificate and passes
-#      the verification result to the responder.
+#   5. the web server: the shipped etc/lighttpd or etc/nginx sample, rendered
+#      by lib_web.sh (TLS, client certificates asked for and verified, the
+#      result passed to the responder).
 # Afterwards:
 #   STACK_URL            https://127.0.0.1:PORT/otpcep
 #   STACK_CONF           the responder's configuration
 #   STACK_OTPCEP_PID, STACK_WEB_PID, STACK_WEB_LOG
 #   STACK_CA_STRING      the `ca` line (the IssuingCA the client is told)
 #   STACK_TEMPLATE_OID   the template every request must name
-#   PKI files: ca.pem, sign-rsa.pem/.key, tls-server.pem/.key,
+#   PKI files: ca.pem, sign-rsa.pem/.key, server.pem/.key,
 #   client.pem/.key (trusted), rogue-ca.pem, rogue-client.pem/.key,
 #   demo-ca.pem/.key (the CA step's issuing CA)
 #
@@ -34,7 +34,7 @@
 #   stack_conf FILE SOCKET [key = value...]  a complete responder configuration;
 #       each extra line replaces the key it names (or adds it)
 #   stack_responder NAME CONF                starts a responder, waits for its socket
-#   stack_web NAME SOCKET                    a web server (of $STACK_WEB) in
+#   stack_web NAME SOCKET                    the web server (of $STACK_WEB) in
 #       front of SOCKET; sets STACK_WEB_URL, STACK_WEB_PID
 #   stack_csr NAME DN UPN [TEMPLATE-HEX]     $STACK_DIR/NAME.csr.der (and .key): a
 #       Windows-shaped PKCS#10 made by certtool (subject DN, UPN otherName,
@@ -46,7 +46,7 @@
 . "$TOP/tests/integration/lib_pki.sh"
 . "$TOP/tests/integration/lib_slapd.sh"
 . "$TOP/tests/integration/lib_radius.sh"
-[ -f "$TOP/tests/integration/lib_web.sh" ] && . "$TOP/tests/integration/lib_web.sh"
+. "$TOP/tests/integration/lib_web.sh"
 
 STACK_DIR="$T/stack"
 STACK_DOMAIN_BASE="DC=domain1,DC=corp,DC=company,DC=com"
@@ -61,43 +61,21 @@ STACK_EKU_SMARTCARD=1.3.6.1.4.1.311.20.2.2
 RADIUSD_USERS="$TOP/tests/fixtures/stack/users"
 
 # _stack_cert NAME KEY-TYPE ISSUER TEMPLATE-LINES: $PKI/NAME.key and NAME.pem
-# signed by $PKI/ISSUER (self-signed when ISSUER is "self").
+# signed by $PKI/ISSUER.
 _stack_cert() {
 	pki_key "$1" "$2" || return 1
 	printf '%s\n' "$4" >"$PKI/$1.tmpl"
-	if [ "$3" = self ]; then
-		TZ=UTC certtool --generate-self-signed --no-text --load-privkey "$PKI/$1.key" \
-		    --template "$PKI/$1.tmpl" --outfile "$PKI/$1.pem" >"$PKI/$1.log" 2>&1
-	else
-		TZ=UTC certtool --generate-certificate --no-text --load-privkey "$PKI/$1.key" \
-		    --load-ca-certificate "$PKI/$3.pem" --load-ca-privkey "$PKI/$3.key" \
-		    --template "$PKI/$1.tmpl" --outfile "$PKI/$1.pem" >"$PKI/$1.log" 2>&1
-	fi || { echo "stack: certtool failed for $1:"; cat "$PKI/$1.log"; return 1; }
+	TZ=UTC certtool --generate-certificate --no-text --load-privkey "$PKI/$1.key" \
+	    --load-ca-certificate "$PKI/$3.pem" --load-ca-privkey "$PKI/$3.key" \
+	    --template "$PKI/$1.tmpl" --outfile "$PKI/$1.pem" >"$PKI/$1.log" 2>&1 ||
+	    { echo "stack: certtool failed for $1:"; cat "$PKI/$1.log"; return 1; }
 }
 
 # stack_pki: every certificate the stack needs (see the top of this file).
 stack_pki() {
 	pki_init || return 1
 	pki_key sign-rsa rsa && pki_issue sign-rsa sign-rsa || return 1
-	_stack_cert tls-server ec ca 'cn = "127.0.0.1"
-ip_address = "127.0.0.1"
-dns_name = "localhost"
-tls_www_server
-signing_key
-expiration_days = 2' || return 1
-	_stack_cert client ec ca 'cn = "client2.domain1.corp.company.com"
-dns_name = "client2.domain1.corp.company.com"
-tls_www_client
-signing_key
-expiration_days = 2' || return 1
-	_stack_cert rogue-ca ec self 'cn = "rogue root CA"
-ca
-cert_signing_key
-expiration_days = 2' || return 1
-	_stack_cert rogue-client ec rogue-ca 'cn = "client2.domain1.corp.company.com"
-tls_www_client
-signing_key
-expiration_days = 2' || return 1
+	web_pki || return 1
 	_stack_cert demo-ca rsa ca 'cn = "otpcep demo CA"
 dc = "test"
 dc = "demo"
@@ -118,6 +96,9 @@ log = stderr
 workers = 4
 require_https = yes
 require_client_cert = yes
+# Below the web servers' own 64 KiB limit, so that the responder's 413 is
+# reachable through them.
+max_request_bytes = 32768
 template = $STACK_TEMPLATE_OID
 ldap_uri = $SLAPD_URI
 ldap_bind_dn = $SLAPD_BIND_DN
@@ -164,105 +145,19 @@ stack_responder() {
 	return 1
 }
 
-# _stack_lighttpd NAME SOCKET PORT: lighttpd with TLS. mod_openssl, because
-# Debian 12's lighttpd 1.4.69 mod_gnutls, once ssl.verifyclient.activate is
-# on, refuses a client without a certificate at the handshake even with
-# ssl.verifyclient.enforce = "disable" (GNUTLS_E_NO_CERTIFICATE_FOUND), and
-# segfaults in libtasn1 when stopped after serving any connection.
-_stack_lighttpd() {
-	sl_d="$STACK_DIR/$1"
-	mkdir -p "$sl_d/www"
-	cat >"$sl_d/lighttpd.conf" <<CONF
-server.modules = ("mod_openssl", "mod_fastcgi")
-server.bind = "127.0.0.1"
-server.port = $3
-server.document-root = "$sl_d/www"
-server.errorlog = "$sl_d/error.log"
-ssl.engine = "enable"
-ssl.pemfile = "$PKI/tls-server.pem"
-ssl.privkey = "$PKI/tls-server.key"
-ssl.ca-file = "$PKI/ca.pem"
-ssl.verifyclient.activate = "enable"
-ssl.verifyclient.enforce = "disable"
-ssl.verifyclient.depth = 2
-fastcgi.server = ("/otpcep" => (( "socket" => "$2", "check-local" => "disable" )))
-CONF
-	t_start "lighttpd $1" "$sl_d/lighttpd.out" lighttpd -D -f "$sl_d/lighttpd.conf"
-}
-
-# _stack_nginx NAME SOCKET PORT
-_stack_nginx() {
-	sn_d="$STACK_DIR/$1"
-	mkdir -p "$sn_d/tmp"
-	# Started as root, nginx would run its workers as nobody, who cannot
-	# reach the socket inside the private $T: keep the caller's identity.
-	sn_user=""
-	[ "$(id -u)" = 0 ] && sn_user="user root root;"
-	cat >"$sn_d/nginx.conf" <<CONF
-$sn_user
-daemon off;
-master_process on;
-worker_processes 1;
-pid $sn_d/nginx.pid;
-error_log $sn_d/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $sn_d/tmp/body;
-	fastcgi_temp_path $sn_d/tmp/fastcgi;
-	proxy_temp_path $sn_d/tmp/proxy;
-	uwsgi_temp_path $sn_d/tmp/uwsgi;
-	scgi_temp_path $sn_d/tmp/scgi;
-	client_max_body_size 2m;
-	server {
-		listen 127.0.0.1:$3 ssl;
-		ssl_certificate $PKI/tls-server.pem;
-		ssl_certificate_key $PKI/tls-server.key;
-		ssl_client_certificate $PKI/ca.pem;
-		ssl_verify_client optional_no_ca;
-		ssl_verify_depth 2;
-		location = /otpcep {
-			fastcgi_param GATEWAY_INTERFACE CGI/1.1;
-			fastcgi_param REQUEST_METHOD \$request_method;
-			fastcgi_param CONTENT_TYPE \$content_type;
-			fastcgi_param CONTENT_LENGTH \$content_length;
-			fastcgi_param SCRIPT_NAME \$fastcgi_script_name;
-			fastcgi_param REQUEST_URI \$request_uri;
-			fastcgi_param SERVER_PROTOCOL \$server_protocol;
-			fastcgi_param REMOTE_ADDR \$remote_addr;
-			fastcgi_param HTTPS \$https;
-			fastcgi_param SSL_CLIENT_VERIFY \$ssl_client_verify;
-			fastcgi_pass unix:$2;
-		}
-		location / { return 404; }
-	}
-}
-CONF
-	t_start "nginx $1" "$sn_d/nginx.out" nginx -p "$sn_d" -e "$sn_d/error.log" -c "$sn_d/nginx.conf"
-}
-
-# stack_web NAME SOCKET: a web server of kind $STACK_WEB in front of SOCKET.
+# stack_web NAME SOCKET: the shipped configuration of $STACK_WEB
+# (etc/lighttpd/otpcep.conf or etc/nginx/otpcep.conf, rendered by lib_web.sh)
+# in front of SOCKET, in $T/NAME. Sets STACK_WEB_URL, STACK_WEB_PID,
+# STACK_WEB_LOG.
 stack_web() {
-	sw_try=0
-	while [ $sw_try -lt 3 ]; do
-		sw_port=$(t_free_port)
-		case "$STACK_WEB" in
-		lighttpd) _stack_lighttpd "$1" "$2" "$sw_port" ;;
-		nginx) _stack_nginx "$1" "$2" "$sw_port" ;;
-		*) echo "stack: unknown web server $STACK_WEB"; return 1 ;;
-		esac
-		STACK_WEB_PID=$T_LAST_PID
-		STACK_WEB_LOG="$STACK_DIR/$1/error.log"
-		STACK_WEB_URL="https://127.0.0.1:$sw_port/otpcep"
-		if t_wait_port "$sw_port" 10 && kill -0 "$STACK_WEB_PID" 2>/dev/null; then
-			return 0
-		fi
-		t_stop "$STACK_WEB_PID"
-		sw_try=$((sw_try + 1))
-	done
-	echo "stack: $STACK_WEB $1 did not start:"
-	cat "$STACK_DIR/$1/"*.out "$STACK_WEB_LOG" 2>/dev/null | tail -20
-	return 1
+	case "$STACK_WEB" in
+	lighttpd) lighttpd_tls_start "socket=$2" "name=$1" ;;
+	nginx) nginx_tls_start "socket=$2" "name=$1" ;;
+	*) echo "stack: unknown web server $STACK_WEB"; return 1 ;;
+	esac || return 1
+	STACK_WEB_URL=$WEB_URL
+	STACK_WEB_PID=$WEB_PID
+	STACK_WEB_LOG="$WEB_DIR/otpcep-error.log"
 }
 
 # stack_start [lighttpd|nginx]
