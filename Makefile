@@ -1,6 +1,7 @@
 # otpcep: MS-OTPCE responder. See README.md.
 #   make            build cgi-bin/otpcep (installs missing Debian packages when root)
 #   make check      unit tests (cmocka) and integration tests against real peers
+#   make demo       the whole flow on 127.0.0.1 (scripts/demo.sh)
 #   make valgrind   unit tests under valgrind
 #   make SAN=1 check  the same with AddressSanitizer and UBSan
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -88,6 +89,10 @@ build/bin/%: $$(wildcard src/%/*.c) build/libotpcep.a | $(DEPS_OK)
 
 tests: $(TEST_BIN) $(DRV_BIN)
 
+# The whole flow on 127.0.0.1, from nothing, in under a minute.
+demo: all
+	@scripts/demo.sh
+
 # Benchmarks: tests/bench/bench_X.c become build/bench/bench_X; run.sh runs them.
 BENCH_SRC = $(wildcard tests/bench/bench_*.c)
 BENCH_BIN = $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRC))
@@ -158,6 +163,6 @@ install: all
 clean:
 	rm -rf build cgi-bin/otpcep
 
-.PHONY: all check tests valgrind fuzz bench install clean
+.PHONY: all check demo tests valgrind fuzz bench install clean
 
 -include $(wildcard build/obj/*.d build/tests/*.d)

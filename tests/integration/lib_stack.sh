@@ -12,7 +12,8 @@
 #      the TLS files of lib_web.sh's web_pki (server certificate for
 #      127.0.0.1, client machine certificate, a rogue root and its client);
 #      and the issuing CA of the CA step, "otpcep demo CA", under the root;
-#   2. slapd with the directory fixture (lib_slapd.sh);
+#   2. slapd with the directory fixture (lib_slapd.sh), over LDAPS (its own
+#      test CA, checked by the responder through ldap_ca_file);
 #   3. FreeRADIUS (lib_radius.sh) with tests/fixtures/stack/users: user1 TOTP,
 #      user2 challenged, everyone else rejected;
 #   4. the responder (FastCGI, `listen = unix:`), configured whole:
@@ -77,8 +78,6 @@ stack_pki() {
 	pki_key sign-rsa rsa && pki_issue sign-rsa sign-rsa || return 1
 	web_pki || return 1
 	_stack_cert demo-ca rsa ca 'cn = "otpcep demo CA"
-dc = "test"
-dc = "demo"
 ca
 cert_signing_key
 crl_signing_key
@@ -100,7 +99,8 @@ require_client_cert = yes
 # reachable through them.
 max_request_bytes = 32768
 template = $STACK_TEMPLATE_OID
-ldap_uri = $SLAPD_URI
+ldap_uri = $SLAPD_LDAPS_URI
+ldap_ca_file = $SLAPD_CA_FILE
 ldap_bind_dn = $SLAPD_BIND_DN
 ldap_password_file = $SLAPD_PW_FILE
 ldap_timeout_ms = 3000
@@ -166,7 +166,7 @@ stack_start() {
 	mkdir -p "$STACK_DIR"
 	chmod 700 "$STACK_DIR"
 	stack_pki || return 1
-	slapd_start || return 1
+	SLAPD_TLS=yes slapd_start || return 1
 	freeradius_start || return 1
 	STACK_CONF="$STACK_DIR/otpcep.conf"
 	stack_conf "$STACK_CONF" "$STACK_DIR/otpcep.sock" || return 1

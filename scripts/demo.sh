@@ -1,0 +1,182 @@
+#!/bin/bash
+# make demo: the whole MS-OTPCE flow on 127.0.0.1, from nothing.
+#
+# Generates a throw-away PKI, starts slapd (the directory), FreeRADIUS (a TOTP
+# user), the responder and lighttpd (HTTPS, client certificates) on free
+# unprivileged ports, enrolls DOMAIN1\user1 with otpcep-client using a code
+# from `oathtool --totp`, hands the SignedCertRequest to otpcep-ca (the CA
+# step), prints the issued certificate, then shows a wrong code getting
+# AuthenticationError. Everything runs from one temporary folder, every daemon
+# is stopped by its pid, and the script exits non-zero if any step fails.
+#
+# The daemons are the ones the end-to-end tests use (tests/integration/
+# lib_stack.sh and the helpers it sources): real slapd, FreeRADIUS, lighttpd
+# with the shipped etc/lighttpd/otpcep.conf, and the responder.
+set -u
+OTPCEP_TOP=$(cd "$(dirname "$0")/.." && pwd)
+export OTPCEP_TOP
+. "$OTPCEP_TOP/tests/integration/lib.sh"
+. "$TOP/tests/integration/lib_stack.sh"
+
+CLIENT="$TOP/build/bin/otpcep-client"
+CATOOL="$TOP/build/bin/otpcep-ca"
+USER1='DOMAIN1\user1'
+USER1_DN="CN=User 1,CN=Users,DC=domain1,DC=corp,DC=company,DC=com"
+USER1_UPN="user1@domain1.corp.company.com"
+LIFETIME=3600
+DEMO_T0=$(date +%s%N)
+DEMO_STEP=0
+DEMO_STEPS=9
+
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+# step TITLE: starts a numbered step.
+step() {
+	DEMO_STEP=$((DEMO_STEP + 1))
+	STEP_T0=$(date +%s%N)
+	printf '\n[%d/%d] %s\n' "$DEMO_STEP" "$DEMO_STEPS" "$1"
+}
+# say TEXT: one indented line of a step.
+say() { printf '      %s\n' "$*"; }
+done_step() { say "($(ms_since "$STEP_T0") ms)"; }
+# fail TEXT [FILE]: the step failed; shows FILE's tail and stops (exit 1).
+fail() {
+	printf '      FAILED: %s\n' "$1" >&2
+	if [ -n "${2:-}" ] && [ -f "$2" ]; then
+		tail -n 15 "$2" | sed 's/^/      | /' >&2
+	fi
+	exit 1
+}
+# quietly LOG COMMAND...: runs a helper with its chatter in LOG.
+quietly() {
+	ql=$1
+	shift
+	"$@" >>"$ql" 2>&1
+}
+pid_of_log() { sed -n "s/^started $1 (pid \([0-9]*\))$/\1/p" "$2" | tail -n 1; }
+
+for tool in slapd freeradius lighttpd oathtool certtool curl; do
+	command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] ||
+	    fail "$tool is not installed: run scripts/install-deps.sh as root"
+done
+[ -x "$OTPCEP" ] || fail "$OTPCEP is not built: run make"
+[ -x "$CLIENT" ] || fail "$CLIENT is not built: run make"
+[ -x "$CATOOL" ] || fail "$CATOOL is not built: run make"
+
+echo "otpcep demo: MS-OTPCE from a one-time password to a smart card logon certificate"
+echo "everything on 127.0.0.1, all state in $T (removed at the end)"
+STACK_WEB=lighttpd
+mkdir -p "$STACK_DIR"
+chmod 700 "$STACK_DIR"
+LOG="$T/demo.log"
+
+step "A throw-away PKI (certtool)"
+quietly "$LOG" stack_pki || fail "could not make the PKI" "$LOG"
+say "root CA            $(certtool -i --infile "$PKI/ca.pem" | sed -n 's/^[[:space:]]*Subject: //p')"
+say "TLS server         127.0.0.1, for lighttpd"
+say "client machine     $(certtool -i --infile "$PKI/client.pem" | sed -n 's/^[[:space:]]*Subject: //p'), presented by the client over TLS"
+say "signing (RA)       EKU 1.3.6.1.4.1.311.81.1.1 (DirectAccess OTP), co-signs requests"
+say "issuing CA         $(certtool -i --infile "$PKI/demo-ca.pem" | sed -n 's/^[[:space:]]*Subject: //p'), used by otpcep-ca"
+done_step
+
+step "The directory: slapd"
+SLAPD_TLS=yes quietly "$LOG" slapd_start || fail "slapd did not start" "$LOG"
+say "$SLAPD_LDAPS_URI (pid $SLAPD_PID), domain DOMAIN1 = $STACK_DOMAIN_BASE"
+say "user $USER1: $USER1_DN, UPN $USER1_UPN"
+done_step
+
+step "The OTP server: FreeRADIUS"
+quietly "$LOG" freeradius_start || fail "FreeRADIUS did not start" "$LOG"
+say "127.0.0.1:$RADIUSD_PORT/udp (pid $RADIUSD_PID), user1 has TOTP secret $RADIUS_TOTP_SECRET"
+done_step
+
+step "The responder: otpcep (FastCGI)"
+STACK_CONF="$STACK_DIR/otpcep.conf"
+stack_conf "$STACK_CONF" "$STACK_DIR/otpcep.sock"
+quietly "$LOG" stack_responder main "$STACK_CONF" ||
+    fail "the responder did not start" "$STACK_DIR/main.log"
+STACK_OTPCEP_PID=$STACK_RESPONDER_PID
+say "unix:$STACK_DIR/otpcep.sock (pid $STACK_OTPCEP_PID), configuration $STACK_CONF:"
+grep -E '^(template|ldap_uri|domain|radius_server|radius_username|signing_cert|ca|require_client_cert) ' \
+    "$STACK_CONF" | sed 's/^/        /'
+done_step
+
+step "The web server: lighttpd (etc/lighttpd/otpcep.conf)"
+quietly "$LOG" stack_web web "$STACK_DIR/otpcep.sock" ||
+    fail "lighttpd did not start" "$LOG"
+STACK_URL=$STACK_WEB_URL
+say "$STACK_URL (pid $STACK_WEB_PID), HTTPS, client certificates verified against the root CA"
+done_step
+
+step "Enroll DOMAIN1\\user1 with otpcep-client"
+CODE=$(radius_totp_code) || fail "oathtool failed"
+say "one-time password: oathtool --totp -b $RADIUS_TOTP_SECRET -> $CODE"
+client() { # OUT-PREFIX CODE
+	"$CLIENT" --url "$STACK_URL" --user "$USER1" --otp "$2" \
+	    --subject "$USER1_DN" --upn "$USER1_UPN" --template "$STACK_TEMPLATE_OID" \
+	    --ca-file "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client.key" \
+	    --out "$1"
+}
+say "otpcep-client --url $STACK_URL --user '$USER1' --otp $CODE --out $T/user1 ..."
+client "$T/user1" "$CODE" >"$T/client.out" 2>&1
+rc=$?
+sed 's/^/      > /' "$T/client.out"
+[ $rc -eq 0 ] || fail "otpcep-client exited with $rc, expected 0 (Success)" "$STACK_DIR/main.log"
+[ -s "$T/user1.der" ] || fail "otpcep-client wrote no SignedCertRequest ($T/user1.der)"
+say "Success: SignedCertRequest $(stat -c %s "$T/user1.der") bytes (CMS SignedData around CMC PKIData), the user's key in $T/user1.key"
+say "responder: $(grep 'status=Success' "$STACK_DIR/main.log" | tail -n 1 | sed 's/^otpcep: //')"
+done_step
+
+step "The CA step: otpcep-ca checks the co-signature and issues the certificate"
+"$CATOOL" --in "$T/user1.der" --trust "$PKI/ca.pem" --ca-cert "$PKI/demo-ca.pem" \
+    --ca-key "$PKI/demo-ca.key" --lifetime "$LIFETIME" --out "$T/user1.crt" >"$T/ca.out" 2>&1
+rc=$?
+sed 's/^/      > /' "$T/ca.out"
+[ $rc -eq 0 ] || fail "otpcep-ca exited with $rc"
+[ -s "$T/user1.crt" ] || fail "otpcep-ca wrote no certificate"
+done_step
+
+step "The issued certificate (certtool -i)"
+certtool -i --infile "$T/user1.crt" >"$T/user1.crt.txt" 2>&1 || fail "certtool cannot read it" "$T/user1.crt.txt"
+field() { sed -n "s/^[[:space:]]*$1: //p" "$T/user1.crt.txt" | head -n 1; }
+subject=$(field Subject)
+upn=$(grep -A3 'Subject Alternative Name' "$T/user1.crt.txt" | grep -Eo '[^ ]+@[^ ]+' | head -n 1)
+nb=$(field 'Not Before')
+na=$(field 'Not After')
+life=$(( $(date -d "$na" +%s) - $(date -d "$nb" +%s) ))
+eku=$(grep -A4 'Key Purpose' "$T/user1.crt.txt" | grep -o '1\.3\.6\.1\.4\.1\.311\.20\.2\.2' | head -n 1)
+say "Subject   $subject"
+say "UPN       $upn"
+say "Issuer    $(field Issuer)"
+say "Validity  $nb -> $na ($((life / 60)) minutes)"
+say "EKU       ${eku:-none} (smart card logon)"
+say "Serial    $(field Serial | tr -d ' ')"
+[ "$subject" = "$USER1_DN" ] || fail "the subject is not $USER1_DN"
+[ "$upn" = "$USER1_UPN" ] || fail "the UPN is not $USER1_UPN" "$T/user1.crt.txt"
+[ -n "$eku" ] || fail "no smart card logon EKU" "$T/user1.crt.txt"
+[ "$life" -le $((LIFETIME + 600)) ] || fail "the lifetime is $life s, over $LIFETIME s"
+done_step
+
+step "A wrong code gets AuthenticationError"
+CODE=$(radius_totp_code)
+WRONG=$(stack_wrong_code "$CODE")
+say "otpcep-client --user '$USER1' --otp $WRONG (the right one is $CODE)"
+client "$T/wrong" "$WRONG" >"$T/wrong.out" 2>&1
+rc=$?
+sed 's/^/      > /' "$T/wrong.out"
+[ $rc -eq 2 ] || fail "otpcep-client exited with $rc, expected 2 (AuthenticationError)" "$STACK_DIR/main.log"
+[ ! -e "$T/wrong.der" ] || fail "a SignedCertRequest was written for a wrong code"
+say "responder: $(grep 'status=AuthenticationError' "$STACK_DIR/main.log" | tail -n 1 | sed 's/^otpcep: //')"
+done_step
+
+echo
+echo "Stopping everything by pid"
+for p in "lighttpd:$STACK_WEB_PID" "otpcep:$STACK_OTPCEP_PID" "FreeRADIUS:$RADIUSD_PID" "slapd:$SLAPD_PID"; do
+	{ t_stop "${p#*:}"; } 2>/dev/null
+	if kill -0 "${p#*:}" 2>/dev/null; then
+		fail "${p%%:*} (pid ${p#*:}) is still running"
+	fi
+	say "${p%%:*} (pid ${p#*:}) stopped"
+done
+echo
+echo "demo done in $(ms_since "$DEMO_T0") ms: a TOTP one-time password became a $((life / 60))-minute smart card logon certificate"
