@@ -110,25 +110,30 @@ done_step
 
 step "Enroll DOMAIN1\\user1 with otpcep-client"
 CODE=$(radius_totp_code) || fail "oathtool failed"
-say "one-time password: oathtool --totp -b $RADIUS_TOTP_SECRET -> $CODE"
-client() { # OUT-PREFIX CODE
-	"$CLIENT" --url "$STACK_URL" --user "$USER1" --otp "$2" \
-	    --subject "$USER1_DN" --upn "$USER1_UPN" --template "$STACK_TEMPLATE_OID" \
-	    --ca-file "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client.key" \
+(umask 077 && printf '%s\n' "$CODE" >"$T/code")
+say "one-time password: oathtool --totp -b $RADIUS_TOTP_SECRET -> $CODE (into $T/code, mode 0600)"
+client() { # OUT-PREFIX CODE-FILE
+	"$CLIENT" --url "$STACK_URL" --cacert "$PKI/ca.pem" \
+	    --cert "$PKI/client.pem" --key "$PKI/client.key" \
+	    --user "$USER1" --otp-file "$2" \
+	    --subject "$USER1_DN" --upn "$USER1_UPN" \
+	    --template-oid "$STACK_TEMPLATE_OID" --template-major 100 --template-minor 5 \
 	    --out "$1"
 }
-say "otpcep-client --url $STACK_URL --user '$USER1' --otp $CODE --out $T/user1 ..."
-client "$T/user1" "$CODE" >"$T/client.out" 2>&1
+say "otpcep-client --url $STACK_URL --cacert ca.pem --cert client.pem --key client.key \\"
+say "    --user '$USER1' --otp-file code --subject '$USER1_DN' \\"
+say "    --upn $USER1_UPN --template-oid $STACK_TEMPLATE_OID --out user1"
+client "$T/user1" "$T/code" >"$T/client.out" 2>&1
 rc=$?
 sed 's/^/      > /' "$T/client.out"
 [ $rc -eq 0 ] || fail "otpcep-client exited with $rc, expected 0 (Success)" "$STACK_DIR/main.log"
-[ -s "$T/user1.der" ] || fail "otpcep-client wrote no SignedCertRequest ($T/user1.der)"
-say "Success: SignedCertRequest $(stat -c %s "$T/user1.der") bytes (CMS SignedData around CMC PKIData), the user's key in $T/user1.key"
+[ -s "$T/user1.signed.der" ] || fail "otpcep-client wrote no SignedCertRequest ($T/user1.signed.der)"
+say "Success: user1.signed.der, $(stat -c %s "$T/user1.signed.der") bytes (CMS SignedData around CMC PKIData, co-signed); the user's key in user1.key"
 say "responder: $(grep 'status=Success' "$STACK_DIR/main.log" | tail -n 1 | sed 's/^otpcep: //')"
 done_step
 
 step "The CA step: otpcep-ca checks the co-signature and issues the certificate"
-"$CATOOL" --in "$T/user1.der" --trust "$PKI/ca.pem" --ca-cert "$PKI/demo-ca.pem" \
+"$CATOOL" --in "$T/user1.signed.der" --trust "$PKI/ca.pem" --ca-cert "$PKI/demo-ca.pem" \
     --ca-key "$PKI/demo-ca.key" --lifetime "$LIFETIME" --out "$T/user1.crt" >"$T/ca.out" 2>&1
 rc=$?
 sed 's/^/      > /' "$T/ca.out"
@@ -160,12 +165,13 @@ done_step
 step "A wrong code gets AuthenticationError"
 CODE=$(radius_totp_code)
 WRONG=$(stack_wrong_code "$CODE")
-say "otpcep-client --user '$USER1' --otp $WRONG (the right one is $CODE)"
-client "$T/wrong" "$WRONG" >"$T/wrong.out" 2>&1
+(umask 077 && printf '%s\n' "$WRONG" >"$T/wrong-code")
+say "otpcep-client ... --user '$USER1' with $WRONG in the code file (the right one is $CODE)"
+client "$T/wrong" "$T/wrong-code" >"$T/wrong.out" 2>&1
 rc=$?
 sed 's/^/      > /' "$T/wrong.out"
 [ $rc -eq 2 ] || fail "otpcep-client exited with $rc, expected 2 (AuthenticationError)" "$STACK_DIR/main.log"
-[ ! -e "$T/wrong.der" ] || fail "a SignedCertRequest was written for a wrong code"
+[ ! -e "$T/wrong.signed.der" ] || fail "a SignedCertRequest was written for a wrong code"
 say "responder: $(grep 'status=AuthenticationError' "$STACK_DIR/main.log" | tail -n 1 | sed 's/^otpcep: //')"
 done_step
 
