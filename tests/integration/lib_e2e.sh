@@ -77,6 +77,45 @@ e2e_ca_step() {
 	    test "$(date -d "$na" +%s)" -le $(( $(date +%s) + 3660 ))
 }
 
+# e2e_client NAME WANT-EXIT PREFIX [options]: otpcep-client to $STACK_URL
+# (or $E2E_URL) with the trusted client certificate unless E2E_NOCERT=yes;
+# checks its exit status, and that a SignedCertRequest was written only on
+# Success.
+e2e_client() {
+	ec_name=$1 ec_want=$2 ec_prefix=$T/$3
+	shift 3
+	if [ ! -x "$E2E_CLIENT" ]; then
+		t_fail "$ec_name: $E2E_CLIENT is not built"
+		return
+	fi
+	set -- --url "${E2E_URL:-$STACK_URL}" --cacert "$PKI/ca.pem" --out "$ec_prefix" "$@"
+	[ "${E2E_NOCERT:-no}" = yes ] ||
+	    set -- --cert "$PKI/client.pem" --key "$PKI/client.key" "$@"
+	"$E2E_CLIENT" "$@" >"$ec_prefix.out" 2>&1
+	ec_rc=$?
+	if [ "$ec_rc" = "$ec_want" ]; then
+		t_pass "$ec_name: otpcep-client exits $ec_want"
+	else
+		t_fail "$ec_name: otpcep-client exits $ec_rc, expected $ec_want: $(cat "$ec_prefix.out")"
+	fi
+	if [ "$ec_want" = 0 ]; then
+		t_check "$ec_name: SignedCertRequest written" test -s "$ec_prefix.signed.der"
+	else
+		t_check "$ec_name: no SignedCertRequest written" test ! -e "$ec_prefix.signed.der"
+	fi
+}
+
+# e2e_user1 NAME WANT-EXIT PREFIX CODE [options]: otpcep-client for user1
+# with CODE in a 0600 file and a request made by the client.
+e2e_user1() {
+	eu_name=$1 eu_want=$2 eu_prefix=$3 eu_code=$4
+	shift 4
+	(umask 077 && printf '%s\n' "$eu_code" >"$T/$eu_prefix.code")
+	e2e_client "$eu_name" "$eu_want" "$eu_prefix" --user 'DOMAIN1\user1' \
+	    --otp-file "$T/$eu_prefix.code" --subject "$E2E_USER1_DN" --upn "$E2E_USER1_UPN" \
+	    --template-oid "$STACK_TEMPLATE_OID" --template-major 100 --template-minor 5 "$@"
+}
+
 # e2e_nocert NAME OUT [curl options]: a SignCert Request with a valid code
 # but without a client certificate the web server verified.
 e2e_nocert() {
@@ -135,15 +174,23 @@ e2e_run() {
 	sed -n 's/.*SignedCertRequest="\([^"]*\)".*/\1/p' "$T/ok.xml" | base64 -d >"$T/ok.p7" 2>/dev/null
 	t_check "Success: SignedCertRequest is base64 DER" test -s "$T/ok.p7"
 	e2e_ca_step "Success: CA step" "$T/ok.p7"
+	code=$(radius_totp_code)
+	e2e_user1 "client Success" 0 cl-ok "$code"
+	e2e_ca_step "client Success: CA step" "$T/cl-ok.signed.der"
+	E2E_SUCCESSES=$(grep -c 'status=Success' "$log")
 
 	# --- AuthenticationError -------------------------------------------
 	code=$(radius_totp_code)
 	e2e_post wrong 'DOMAIN1\user1' "$(stack_wrong_code "$code")" "$STACK_DIR/u1.csr.der"
 	t_check_response "wrong code: AuthenticationError" "$T/wrong" 200 AuthenticationError
 	e2e_audit "wrong code" "$log" 'DOMAIN1\x5cuser1' AuthenticationError 'step 3'
+	e2e_user1 "client wrong code" 2 cl-wrong "$(stack_wrong_code "$code")"
 	e2e_post unknown 'DOMAIN1\nobody' "$code" "$STACK_DIR/nobody.csr.der"
 	t_check_response "unknown user: AuthenticationError" "$T/unknown" 200 AuthenticationError
 	e2e_audit "unknown user" "$log" 'DOMAIN1\x5cnobody' AuthenticationError 'step 2'
+	(umask 077 && printf '%s\n' "$code" >"$T/cl-nobody.code")
+	e2e_client "client unknown user" 2 cl-nobody --user 'DOMAIN1\nobody' \
+	    --otp-file "$T/cl-nobody.code" --csr "$STACK_DIR/nobody.csr.der"
 	# disabled1 has a TOTP secret in RADIUS: only the directory stops it.
 	code=$(radius_totp_code)
 	e2e_post disabled 'DOMAIN1\disabled1' "$code" "$STACK_DIR/dis.csr.der"
@@ -157,6 +204,10 @@ e2e_run() {
 	e2e_post chal 'DOMAIN1\user2' challenge-me "$STACK_DIR/u2.csr.der"
 	t_check_response "challenged: ChallengeResponseRequired" "$T/chal" 200 ChallengeResponseRequired
 	e2e_audit "challenged" "$log" 'DOMAIN1\x5cuser2' ChallengeResponseRequired 'step 3'
+	(umask 077 && printf '%s\n' challenge-me >"$T/cl-chal.code")
+	e2e_client "client challenged" 3 cl-chal --user 'DOMAIN1\user2' \
+	    --otp-file "$T/cl-chal.code" --subject "$E2E_USER2_DN" --upn "$E2E_USER2_UPN" \
+	    --template-oid "$STACK_TEMPLATE_OID" --template-major 100 --template-minor 5
 
 	# --- OtherError ----------------------------------------------------
 	e2e_post badb64 'DOMAIN1\user1' 123456 asdf
@@ -168,6 +219,11 @@ e2e_run() {
 	e2e_post tpl 'DOMAIN1\user1' "$code" "$STACK_DIR/tpl.csr.der"
 	t_check_response "wrong template: OtherError" "$T/tpl" 200 OtherError
 	e2e_audit "wrong template" "$log" 'DOMAIN1\x5cuser1' OtherError 'step 1.*template'
+	e2e_user1 "client wrong template" 4 cl-tpl "$code" --template-oid 1.3.6.1.4.1.311.21.8.9.9.9
+	printf 'not a PKCS#10 request' >"$T/garbage.csr"
+	(umask 077 && printf '%s\n' "$code" >"$T/cl-raw.code")
+	e2e_client "client bad CSR" 4 cl-raw --user 'DOMAIN1\user1' \
+	    --otp-file "$T/cl-raw.code" --raw-csr "$T/garbage.csr"
 	e2e_post other 'DOMAIN1\user1' "$code" "$STACK_DIR/u2.csr.der"
 	t_check_response "request naming another user: OtherError" "$T/other" 200 OtherError
 
@@ -182,6 +238,7 @@ e2e_run() {
 		    "$STACK_DIR/u1.csr.der" --cert "$PKI/client.pem" --key "$PKI/client.key"
 		t_check_response "RADIUS unreachable: OtherError" "$T/dead" 200 OtherError
 		e2e_audit "RADIUS unreachable" "$STACK_DIR/dead.log" 'DOMAIN1\x5cuser1' OtherError 'step 3'
+		E2E_URL=$STACK_WEB_URL e2e_user1 "client, RADIUS unreachable" 4 cl-dead "$code"
 	else
 		t_fail "the responder with a dead RADIUS server did not start"
 	fi
@@ -193,6 +250,10 @@ e2e_run() {
 	e2e_nocert "no client certificate" nocert
 	e2e_nocert "untrusted client certificate" rogue \
 	    --cert "$PKI/rogue-client.pem" --key "$PKI/rogue-client.key"
+	code=$(radius_totp_code)
+	E2E_NOCERT=yes e2e_user1 "client without a certificate" 5 cl-nocert "$code"
+	t_check "client without a certificate: no Success" \
+	    test "$(grep -c 'status=Success' "$log")" = "$E2E_SUCCESSES"
 
 	# --- the HTTP envelope ---------------------------------------------
 	e2e_raw get
