@@ -42,7 +42,8 @@ struct csrgen_params {
 /*
  * Makes a new key and a PKCS#10 signed with it (SHA-256). On success returns
  * 0, *key is the new key and *der the request (free with gnutls_free);
- * otherwise -1 after printing why.
+ * otherwise -2 for a subject or template that cannot be encoded (a usage
+ * error) or -1 for any other failure, after printing why.
  */
 int csrgen_make(const struct csrgen_params *p, gnutls_x509_privkey_t *key,
     gnutls_datum_t *der);

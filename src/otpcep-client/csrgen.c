@@ -67,7 +67,7 @@ csrgen_template(gnutls_x509_crq_t crq, const struct csrgen_params *p)
 		    "is the template's short name)\n",
 		    p->template_oid != NULL ? "OID" : "name",
 		    p->template_oid != NULL ? p->template_oid : p->template_name);
-		return -1;
+		return -2;
 	}
 	ret = csrgen_ext(crq, p->template_oid != NULL ? OID_MS_TEMPLATE_V2 :
 	    OID_MS_TEMPLATE_NAME, der, der_len);
@@ -159,6 +159,7 @@ csrgen_make(const struct csrgen_params *p, gnutls_x509_privkey_t *keyp,
 		    "write it as RFC 4514, e.g. 'CN=User 1,CN=Users,DC=example,DC=com'\n",
 		    p->subject, gnutls_strerror(rc), err != NULL ? " near " : "",
 		    err != NULL ? err : "");
+		ret = -2;
 		goto cleanup;
 	}
 	/* MS-WCCE 2.2.2.7.10 via RFC 5280 4.2.1.6: the UPN as otherName. */
@@ -169,8 +170,10 @@ csrgen_make(const struct csrgen_params *p, gnutls_x509_privkey_t *keyp,
 		csrgen_fail("UPN subject alternative name", rc);
 		goto cleanup;
 	}
-	if (csrgen_template(crq, p) != 0)
+	if ((rc = csrgen_template(crq, p)) != 0) {
+		ret = rc;
 		goto cleanup;
+	}
 	if ((rc = gnutls_x509_crq_set_key_purpose_oid(crq, OID_MS_SMARTCARD_LOGON, 0)) < 0 ||
 	    (rc = gnutls_x509_crq_set_key_purpose_oid(crq, OID_KP_CLIENT_AUTH, 0)) < 0) {
 		csrgen_fail("extended key usage", rc);

@@ -72,12 +72,12 @@ static const char client_help[] =
 "    --upn UPN          user principal name for the subject alternative name\n"
 "    --template-oid OID the certificate template by OID (extension\n"
 "                       1.3.6.1.4.1.311.21.7), with --template-major N and\n"
-"                       --template-minor N (default 100 and 5 are NOT assumed:\n"
-"                       absent unless given)\n"
+"                       --template-minor N (each left out unless given)\n"
 "    --template NAME    the certificate template by name (1.3.6.1.4.1.311.20.2)\n"
 "    --key-type TYPE    rsa (default, 2048 bits; --bits N for 2048-4096) or ec (P-256)\n"
 "    --machine NAME     ClientInfo machine name (default: this host's name)\n"
-"    --account NAME     ClientInfo account (default: DOMAIN\\HOST$ from --user)\n"
+"    --account NAME     ClientInfo account (default: DOMAIN\\MACHINE$, the domain\n"
+"                       from --user, the first label of --machine)\n"
 "    --process NAME     ClientInfo process name (default: otpcep-client)\n"
 "    --csr FILE         send this PKCS#10 (PEM or DER) instead; it must verify\n"
 "    --raw-csr FILE     send the bytes of FILE as the request, unchecked (to\n"
@@ -619,10 +619,10 @@ main(int argc, char **argv)
 			/* Windows writes the machine account, DOMAIN\HOST$ (4.1). */
 			const char *bs = strchr(o.user, '\\');
 			int dl = bs != NULL ? (int)(bs - o.user) : 0;
-			size_t hl = strcspn(host, ".");
+			size_t hl = strcspn(o.gen.machine, ".");
 
 			if (asprintf(&account, "%.*s%s%.*s$", dl, o.user, dl ? "\\" : "",
-			    (int)hl, host) < 0) {
+			    (int)hl, o.gen.machine) < 0) {
 				account = NULL;
 				goto cleanup;
 			}
@@ -633,8 +633,11 @@ main(int argc, char **argv)
 		}
 		if (o.gen.process == NULL)
 			o.gen.process = "otpcep-client";
-		if (csrgen_make(&o.gen, &key, &csr) != 0)
+		if ((rc = csrgen_make(&o.gen, &key, &csr)) != 0) {
+			if (rc == -2)
+				ret = CLIENT_EXIT_USAGE;
 			goto cleanup;
+		}
 	}
 	if (o.csr_out != NULL && client_write_pem(o.csr_out, o.raw_csr != NULL ?
 	    "RAW REQUEST BYTES" : "NEW CERTIFICATE REQUEST", &csr, 0644) != 0)
