@@ -1,0 +1,108 @@
+/*
+ * otpcep-client: the client role of MS-OTPCE 3.1 for Linux. Makes a key and
+ * a Windows-shaped PKCS#10 (or takes one), sends the SignCert Request
+ * (2.2.2) over HTTPS and reads the SignCert Response (2.2.3).
+ */
+#ifndef OTPCEP_CLIENT_H
+#define OTPCEP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+/* Exit status, one per outcome (documented in --help and the man page). */
+enum client_exit {
+	CLIENT_EXIT_SUCCESS = 0,
+	CLIENT_EXIT_LOCAL = 1,		/* our side: files, key generation */
+	CLIENT_EXIT_AUTH = 2,		/* AuthenticationError */
+	CLIENT_EXIT_CHALLENGE = 3,	/* ChallengeResponseRequired */
+	CLIENT_EXIT_OTHER = 4,		/* OtherError */
+	CLIENT_EXIT_TRANSPORT = 5,	/* HTTP, TLS, or not a SignCert Response */
+	CLIENT_EXIT_USAGE = 64,		/* EX_USAGE */
+};
+
+/* What the PKCS#10 says (MS-OTPCE 3.1.5.1; MS-WCCE 2.2.2.7). */
+struct csrgen_params {
+	const char *subject;		/* RFC 4514 DN, e.g. CN=User 1,CN=Users,DC=... */
+	const char *upn;		/* user@suffix, or NULL */
+	const char *template_oid;	/* v2 template extension, or NULL */
+	long template_major;		/* -1: absent */
+	long template_minor;		/* -1: absent */
+	const char *template_name;	/* v1 template name extension, or NULL */
+	const char *machine;		/* ClientInfo machineName */
+	const char *account;		/* ClientInfo userName (DOMAIN\MACHINE$) */
+	const char *process;		/* ClientInfo processName */
+	bool ec;			/* P-256 instead of RSA */
+	unsigned rsa_bits;
+};
+
+/*
+ * Makes a new key and a PKCS#10 signed with it (SHA-256). On success returns
+ * 0, *key is the new key and *der the request (free with gnutls_free);
+ * otherwise -2 for a subject or template that cannot be encoded (a usage
+ * error) or -1 for any other failure, after printing why.
+ */
+int csrgen_make(const struct csrgen_params *p, gnutls_x509_privkey_t *key,
+    gnutls_datum_t *der);
+
+/*
+ * Reads a PKCS#10 from path (PEM or DER), checks it parses and that its
+ * self-signature verifies. Returns 0 and the DER in *der (gnutls_free), or
+ * -1 after printing why.
+ */
+int csrgen_load(const char *path, gnutls_datum_t *der);
+
+/* The HTTPS side. */
+struct send_params {
+	const char *url;
+	const char *cacert;		/* NULL: the system's trust store */
+	const char *cert, *key;		/* client certificate, or NULL */
+	long timeout_s;
+	bool verbose;
+};
+
+struct send_result {
+	long http_status;
+	bool version_ok;		/* X-OTPCEP-version: 1.0 present */
+	char content_type[128];
+	uint8_t *body;			/* malloc, NUL-terminated */
+	size_t body_len;
+};
+
+/*
+ * POSTs body with the MS-OTPCE headers. Returns 0 when an HTTP response
+ * arrived (whatever its status), or -1 after printing the transport error.
+ */
+int send_request(const struct send_params *p, const char *body, size_t body_len,
+    struct send_result *out);
+void send_result_free(struct send_result *r);
+
+/* A parsed SignCert Response (MS-OTPCE 2.2.3). */
+enum response_status {
+	RESPONSE_SUCCESS,
+	RESPONSE_AUTHENTICATION_ERROR,
+	RESPONSE_CHALLENGE,
+	RESPONSE_OTHER_ERROR,
+};
+
+struct response {
+	enum response_status status;
+	uint8_t *signed_cert_request;	/* DER, only with Success */
+	size_t signed_cert_request_len;
+	char **issuing_ca;		/* UTF-8 strings */
+	size_t issuing_ca_count;
+};
+
+/*
+ * Parses a signCertResponse strictly (no DTD, no entities, no network; one
+ * root element in the protocol namespace). Returns 0, or -1 after printing
+ * why the document is not a valid response.
+ */
+int response_parse(const uint8_t *body, size_t body_len, struct response *out);
+void response_free(struct response *r);
+const char *response_status_name(enum response_status s);
+
+#endif
