@@ -159,6 +159,14 @@ install: all
 	done
 	install -d $(DESTDIR)$(PREFIX)/share/doc/otpcep
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/otpcep/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/lighttpd \
+		$(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/nginx \
+		$(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/systemd
+	install -m 0644 etc/lighttpd/otpcep.conf $(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/lighttpd/
+	install -m 0644 etc/nginx/otpcep.conf $(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/nginx/
+	install -m 0644 etc/systemd/otpcep.socket etc/systemd/otpcep.service \
+		$(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/systemd/
+	install -m 0644 etc/spawn-fcgi.example $(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/
 
 clean:
 	rm -rf build cgi-bin/otpcep
