@@ -27,6 +27,8 @@
 #include "log.h"
 
 #define CATOOL_CHAIN_MAX 16
+/* More certificates than any real request carries (4.1 carries one). */
+#define CATOOL_CERTS_MAX 32
 
 const char *
 catool_status_name(enum catool_status s)
@@ -379,12 +381,11 @@ static size_t
 build_chain(gnutls_x509_crt_t *certs, size_t n, size_t leaf,
     gnutls_x509_crt_t *chain)
 {
-	bool used[CATOOL_CHAIN_MAX * 4] = { false };
+	bool used[CATOOL_CERTS_MAX] = { false };
 	size_t len = 1;
 
+	/* catool_verify() refused more than CATOOL_CERTS_MAX certificates. */
 	chain[0] = certs[leaf];
-	if (n > sizeof(used) / sizeof(used[0]))
-		n = sizeof(used) / sizeof(used[0]);
 	used[leaf] = true;
 	while (len < CATOOL_CHAIN_MAX &&
 	    gnutls_x509_crt_check_issuer(chain[len - 1], chain[len - 1]) == 0) {
@@ -728,6 +729,12 @@ catool_verify(const struct catool_policy *p, const uint8_t *der,
 	if ((st = check_null_signer(&r, why, why_len)) != CATOOL_OK)
 		goto cleanup;
 
+	if (r.cert_count > CATOOL_CERTS_MAX) {
+		st = refuse(why, why_len, CATOOL_MALFORMED,
+		    "%zu certificates in the request: more than %d",
+		    r.cert_count, CATOOL_CERTS_MAX);
+		goto cleanup;
+	}
 	st = refuse(why, why_len, CATOOL_ISSUE_FAILED, "out of memory");
 	if (r.cert_count > 0 &&
 	    (certs = calloc(r.cert_count, sizeof(*certs))) == NULL)
