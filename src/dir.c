@@ -11,12 +11,15 @@
  * the rules; docs/configuration.md the keys.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <ldap.h>
@@ -59,10 +62,28 @@ struct dir {
 	size_t suffix_count;
 };
 
+/*
+ * libldap 2.5 with GnuTLS does not bound a TLS handshake with a server that
+ * accepted the TCP connection and then says nothing: it spins on EAGAIN
+ * whatever LDAP_OPT_NETWORK_TIMEOUT says. While a handshake runs, a watchdog
+ * thread shuts the socket down at the step's deadline, which ends it.
+ */
+struct dir_watchdog {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct timespec until;	/* CLOCK_MONOTONIC */
+	int fd;			/* the connection's socket, -1 when none */
+	bool done;
+	bool fired;
+	pthread_t thread;
+};
+
 struct dir_conn {
 	const struct dir *d;
 	LDAP *ld;		/* NULL: not connected */
 	size_t uri_index;	/* which ldap_uri ld talks to */
+	struct dir_watchdog wd;
+	struct ldap_conncb cb;	/* tells wd the socket; lives as long as ld */
 };
 
 /* What went wrong talking to one server, for the log and the audit line. */
@@ -667,6 +688,87 @@ wait_done(const struct dir *d, LDAP *ld, int msgid, long long deadline)
 	return rc != LDAP_SUCCESS ? rc : err;
 }
 
+/* LDAP_OPT_CONNECT_CB: libldap connected a socket (before any TLS). */
+static int
+watchdog_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
+    struct ldap_conncb *ctx)
+{
+	struct dir_watchdog *w = ctx->lc_arg;
+	ber_socket_t fd = -1;
+
+	(void)ld, (void)srv, (void)addr;
+	ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd);
+	pthread_mutex_lock(&w->mu);
+	w->fd = fd;
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+static void
+watchdog_del(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)
+{
+	struct dir_watchdog *w = ctx->lc_arg;
+
+	(void)ld, (void)sb;
+	pthread_mutex_lock(&w->mu);
+	w->fd = -1;
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void *
+watchdog_run(void *arg)
+{
+	struct dir_watchdog *w = arg;
+	int rc = 0;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w->cv, &w->mu, &w->until);
+	if (!w->done && w->fd >= 0) {
+		shutdown(w->fd, SHUT_RDWR);
+		w->fired = true;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Starts the watchdog for tv from now. Returns 0, or -1 when it cannot. */
+static int
+watchdog_arm(struct dir_watchdog *w, const struct timeval *tv)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&w->mu);
+	w->done = false;
+	w->fired = false;
+	w->until.tv_sec = now.tv_sec + tv->tv_sec;
+	w->until.tv_nsec = now.tv_nsec + (long)tv->tv_usec * 1000;
+	if (w->until.tv_nsec >= 1000000000L) {
+		w->until.tv_sec++;
+		w->until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return pthread_create(&w->thread, NULL, watchdog_run, w) == 0 ? 0 : -1;
+}
+
+/* Stops the watchdog. Returns whether it fired (the handshake timed out). */
+static bool
+watchdog_disarm(struct dir_watchdog *w)
+{
+	bool fired;
+
+	pthread_mutex_lock(&w->mu);
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_lock(&w->mu);
+	fired = w->fired;
+	pthread_mutex_unlock(&w->mu);
+	return fired;
+}
+
 static int
 set_tls_options(const struct dir *d, LDAP *ld)
 {
@@ -689,12 +791,13 @@ set_tls_options(const struct dir *d, LDAP *ld)
  * *ldp set, else the LDAP result code with e saying where it failed.
  */
 static int
-conn_open(const struct dir *d, const char *uri, long long deadline, LDAP **ldp,
+conn_open(struct dir_conn *c, const char *uri, long long deadline, LDAP **ldp,
     struct dir_err *e)
 {
+	const struct dir *d = c->d;
 	int version = LDAP_VERSION3, rc, msgid;
 	bool ldaps = strncasecmp(uri, "ldaps:", 6) == 0;
-	struct timeval tv;
+	struct timeval tv, op;
 	LDAP *ld = NULL;
 
 	*ldp = NULL;
@@ -708,21 +811,34 @@ conn_open(const struct dir *d, const char *uri, long long deadline, LDAP **ldp,
 		err_set(e, NULL, "connect", rc);
 		goto cleanup;
 	}
-	/* Bounded connect (network timeout) and synchronous calls (timeout). */
+	/* Bounded connect (network timeout); the operation timeout is a second
+	 * guard for the kept connection: every wait below has its own bound. */
+	op.tv_sec = (time_t)(d->timeout_ms / 1000);
+	op.tv_usec = (suseconds_t)((d->timeout_ms % 1000) * 1000);
 	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &c->cb) != LDAP_OPT_SUCCESS ||
 	    ((ldaps || d->starttls) && set_tls_options(d, ld) != LDAP_SUCCESS)) {
 		rc = LDAP_LOCAL_ERROR;
 		err_set(e, ld, "set options", rc);
 		goto cleanup;
 	}
 	/* For ldaps:// this includes the TLS handshake. */
-	if ((rc = ldap_connect(ld)) != LDAP_SUCCESS) {
-		if (ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &rc) != LDAP_OPT_SUCCESS ||
-		    rc == LDAP_SUCCESS)
-			rc = LDAP_SERVER_DOWN;
+	if (ldaps && watchdog_arm(&c->wd, &tv) < 0) {
+		rc = LDAP_LOCAL_ERROR;
+		err_set(e, ld, "connect", rc);
+		goto cleanup;
+	}
+	rc = ldap_connect(ld);
+	if (ldaps && watchdog_disarm(&c->wd) && rc != LDAP_SUCCESS)
+		rc = LDAP_TIMEOUT;
+	else if (rc != LDAP_SUCCESS &&
+	    (ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &rc) != LDAP_OPT_SUCCESS ||
+	    rc == LDAP_SUCCESS))
+		rc = LDAP_SERVER_DOWN;
+	if (rc != LDAP_SUCCESS) {
 		err_set(e, ld, "connect", rc);
 		goto cleanup;
 	}
@@ -732,8 +848,15 @@ conn_open(const struct dir *d, const char *uri, long long deadline, LDAP **ldp,
 		    NULL, &msgid);
 		if (rc == LDAP_SUCCESS)
 			rc = wait_done(d, ld, msgid, deadline);
-		if (rc == LDAP_SUCCESS)
-			rc = ldap_install_tls(ld);
+		if (rc == LDAP_SUCCESS) {
+			if (!step_time(d, deadline, &tv) || watchdog_arm(&c->wd, &tv) < 0) {
+				rc = LDAP_TIMEOUT;
+			} else {
+				rc = ldap_install_tls(ld);
+				if (watchdog_disarm(&c->wd) && rc != LDAP_SUCCESS)
+					rc = LDAP_TIMEOUT;
+			}
+		}
 		if (rc != LDAP_SUCCESS) {
 			err_set(e, ld, "StartTLS", rc);
 			goto cleanup;
@@ -792,7 +915,7 @@ conn_establish(struct dir_conn *c, long long deadline, struct audit *a)
 
 	memset(&e, 0, sizeof(e));
 	for (i = 0; i < d->uri_count; i++) {
-		if ((rc = conn_open(d, d->uris[i], deadline, &c->ld, &e)) ==
+		if ((rc = conn_open(c, d->uris[i], deadline, &c->ld, &e)) ==
 		    LDAP_SUCCESS) {
 			c->uri_index = i;
 			log_debug("step 2: connected to %s", d->uris[i]);
@@ -965,11 +1088,32 @@ search_one(struct dir_conn *c, const char *base, const char *filter,
 struct dir_conn *
 dir_conn_new(const struct dir *d)
 {
+	pthread_condattr_t attr;
 	struct dir_conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->d = d;
+	c->wd.fd = -1;
+	c->cb.lc_add = watchdog_add;
+	c->cb.lc_del = watchdog_del;
+	c->cb.lc_arg = &c->wd;
+	if (pthread_condattr_init(&attr) != 0) {
+		free(c);
+		return NULL;
+	}
+	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&c->wd.cv, &attr) != 0) {
+		pthread_condattr_destroy(&attr);
+		free(c);
+		return NULL;
+	}
+	pthread_condattr_destroy(&attr);
+	if (pthread_mutex_init(&c->wd.mu, NULL) != 0) {
+		pthread_cond_destroy(&c->wd.cv);
+		free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -979,6 +1123,8 @@ dir_conn_free(struct dir_conn *c)
 	if (c == NULL)
 		return;
 	conn_drop(c);
+	pthread_cond_destroy(&c->wd.cv);
+	pthread_mutex_destroy(&c->wd.mu);
 	free(c);
 }
 

@@ -238,6 +238,16 @@ kill -CONT "$SLAPD_PID"
 echo "hung at connect: $out (wall $ms ms)"
 case "$out" in UNAVAILABLE*) t_pass "hung server, new connection: OtherError" ;; *) t_fail "hung, new: $out" ;; esac
 t_check "hung server, new connection: within 2 x ldap_timeout_ms ($ms ms)" [ "$ms" -lt $((2 * TMO + 500)) ]
+# libldap+GnuTLS spin in a TLS handshake nobody answers; src/dir.c's watchdog ends it.
+kill -STOP "$SLAPD_PID"
+t0=$(date +%s%N)
+out=$(timeout 20 "$DRV_BIN" "$T/ldaps.conf" 'DOMAIN1\user1' 2>>"$ERR")
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$SLAPD_PID"
+echo "hung LDAPS handshake: $out (wall $ms ms)"
+case "$out" in UNAVAILABLE*"connect: Timed out"*) t_pass "hung LDAPS handshake: OtherError" ;;
+	*) t_fail "hung LDAPS handshake: $out" ;; esac
+t_check "hung LDAPS handshake: within 2 x ldap_timeout_ms ($ms ms)" [ "$ms" -lt $((2 * TMO + 500)) ]
 
 down=$(t_free_port)
 conf "$T/failover.conf" "ldap_uri = ldap://127.0.0.1:$down/" "ldap_uri = $URI"
