@@ -133,9 +133,6 @@ fuzz: $(FUZZ_BIN)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/otpcep
 	install -m 0755 cgi-bin/otpcep $(DESTDIR)$(PREFIX)/sbin/otpcep
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 build/bin/otpcep-ca $(DESTDIR)$(PREFIX)/bin/otpcep-ca
-	install -m 0644 docs/man/otpcep-ca.1 $(DESTDIR)$(PREFIX)/share/man/man1/otpcep-ca.1
 	install -m 0640 etc/otpcep.conf $(DESTDIR)$(SYSCONFDIR)/otpcep/otpcep.conf.example
 	install -d $(DESTDIR)$(PREFIX)/share/doc/otpcep
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/otpcep/
