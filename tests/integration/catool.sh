@@ -157,6 +157,27 @@ t_check "p256: issued (status $RC)" test "$RC" -eq 0 -a -s "$T/ec.pem"
 issued p256 "$T/ec.pem" "$T/user-ec.csr" user2@example.test DigitalSignature
 t_check "p256: --lifetime 10m gives 600 s" test "$(lifetime "$T/ec.pem")" -eq 600
 
+# --- good: a signer under an intermediate CA, the chain carried in the request
+pki_key int rsa && pki_key sign-int rsa || t_fail "intermediate keys"
+printf 'cn = "otpcep test intermediate CA"\nca\ncert_signing_key\nexpiration_days = 10\n' >"$PKI/int.tmpl"
+printf 'cn = "signer under intermediate"\nsigning_key\nkey_purpose_oid = %s\nexpiration_days = 2\n' \
+    "$PKI_EKU" >"$PKI/sign-int.tmpl"
+TZ=UTC certtool --generate-certificate --load-privkey "$PKI/int.key" --load-ca-certificate "$PKI/ca.pem" \
+    --load-ca-privkey "$PKI/ca.key" --template "$PKI/int.tmpl" --outfile "$PKI/int.pem" >/dev/null 2>&1 &&
+TZ=UTC certtool --generate-certificate --load-privkey "$PKI/sign-int.key" --load-ca-certificate "$PKI/int.pem" \
+    --load-ca-privkey "$PKI/int.key" --template "$PKI/sign-int.tmpl" --outfile "$PKI/sign-int.pem" >/dev/null 2>&1 ||
+    t_fail "intermediate PKI"
+conf int "$PKI/sign-int.pem" "$PKI/sign-int.key" sha384
+echo "signing_chain = $PKI/int.pem" >>"$T/int.conf"
+"$SIGN" "$T/int.conf" "$CSR" "$T/int.der" 2>/dev/null || t_fail "drv_cmc intermediate"
+run int --in "$T/int.der" --trust "$PKI/ca.pem" --check
+t_check "intermediate (sha384): chain built from the request's certificates ($RC)" test "$RC" -eq 0
+t_check "intermediate: names its signer" grep -q 'signed by "CN=signer under intermediate"' "$T/int.err"
+# The same signer without the intermediate in the request: no chain.
+conf int-nochain "$PKI/sign-int.pem" "$PKI/sign-int.key" sha384
+"$SIGN" "$T/int-nochain.conf" "$CSR" "$T/int-nochain.der" 2>/dev/null || t_fail "drv_cmc intermediate, no chain"
+refused int-nochain "$T/int-nochain.der" 21 "untrusted"
+
 # --- input forms: base64 as the response carries it, PEM, stdin -----------
 base64 -w 64 "$T/rsa.der" >"$T/rsa.b64"
 run b64 --in "$T/rsa.b64" --trust "$PKI/ca.pem" --check
