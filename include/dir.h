@@ -95,4 +95,12 @@ char *dir_filter_escape(const char *value, size_t value_len);
  */
 char *dir_filter_build(const char *tmpl, const char *value, size_t value_len);
 
+/*
+ * otpcep --probe: connects and binds as ldap_bind_dn to the first ldap_uri
+ * that answers, in order. DIR_FOUND (and *uri, the server that answered) when
+ * the bind succeeded; DIR_UNAVAILABLE with the reason in a otherwise.
+ */
+enum dir_result dir_probe(struct dir_conn *c, const char **uri,
+    struct audit *a);
+
 #endif

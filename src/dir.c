@@ -1214,3 +1214,23 @@ dir_user_free(struct dir_user *u)
 	free(u->domain);
 	memset(u, 0, sizeof(*u));
 }
+
+enum dir_result
+dir_probe(struct dir_conn *c, const char **uri, struct audit *a)
+{
+	const struct dir *d = c->d;
+	enum dir_result r;
+
+	*uri = NULL;
+	if (!d->configured) {
+		audit_reason(a, "not configured (ldap_uri, domain)");
+		return DIR_NOT_CONFIGURED;
+	}
+	/* A fresh connection and bind, as the first request of a worker makes. */
+	conn_drop(c);
+	r = conn_establish(c, now_ms() + (long long)d->timeout_ms *
+	    (long long)d->uri_count, a);
+	if (r == DIR_FOUND)
+		*uri = d->uris[c->uri_index];
+	return r;
+}

@@ -16,13 +16,14 @@
 #include "log.h"
 #include "msg.h"
 #include "otpcep.h"
+#include "probe.h"
 #include "server.h"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: otpcep [-v] [-c FILE] [--check-config | --replay FILE|-]\n"
+	    "usage: otpcep [-v] [-c FILE] [--check-config | --probe | --replay FILE|-]\n"
 	    "\n"
 	    "MS-OTPCE responder. Without options it serves FastCGI on the socket\n"
 	    "it was given (or `listen`), or answers one CGI request when run as a\n"
@@ -31,6 +32,8 @@ usage(FILE *f)
 	    "  -c, --config FILE   configuration file (default: $OTPCEP_CONFIG,\n"
 	    "                      else " CONFIG_DEFAULT_PATH ")\n"
 	    "      --check-config  check the configuration and the files it names, then exit\n"
+	    "      --probe         check the signing certificate, the directory and every\n"
+	    "                      RADIUS server with this configuration, one line each\n"
 	    "      --replay FILE   read a stored HTTP request from FILE (- for stdin),\n"
 	    "                      write the HTTP response to stdout\n"
 	    "  -v, --verbose       debug logging\n"
@@ -58,6 +61,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "replay", required_argument, NULL, 'R' },
+		{ "probe", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -66,13 +70,14 @@ main(int argc, char **argv)
 	const char *config_arg = NULL, *replay = NULL;
 	struct config *cfg = NULL;
 	struct server srv;
-	int check = 0, verbose = 0, c, ret = 2;
+	int check = 0, probe = 0, verbose = 0, c, ret = 2;
 
 	while ((c = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_arg = optarg; break;
 		case 'C': check = 1; break;
 		case 'R': replay = optarg; break;
+		case 'P': probe = 1; break;
 		case 'v': verbose = 1; break;
 		case 'V': printf("otpcep %s\n", OTPCEP_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -89,7 +94,7 @@ main(int argc, char **argv)
 	if ((cfg = config_load(config_path(config_arg))) == NULL)
 		return 2;
 	/* Replay and checks are run by a person at a terminal: keep stderr. */
-	if (!check && replay == NULL && cfg->log_syslog)
+	if (!check && !probe && replay == NULL && cfg->log_syslog)
 		log_init(LOG_TO_SYSLOG, verbose || cfg->log_verbose);
 	else
 		log_init(LOG_TO_STDERR, verbose || cfg->log_verbose);
@@ -100,6 +105,8 @@ main(int argc, char **argv)
 	if (check) {
 		printf("%s: configuration OK\n", cfg->path);
 		ret = 0;
+	} else if (probe) {
+		ret = probe_run(&srv);
 	} else if (replay != NULL) {
 		ret = front_replay_run(&srv, replay);
 	} else if (front_cgi_detected()) {
