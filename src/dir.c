@@ -28,6 +28,7 @@
 #include "dir.h"
 #include "log.h"
 #include "secret.h"
+#include "utf8.h"
 
 /* MS-ADTS 2.2.16, userAccountControl: ADS_UF_ACCOUNTDISABLE. */
 #define DIR_UAC_ACCOUNTDISABLE 0x2UL
@@ -112,54 +113,6 @@ dir_strerror(enum dir_result r)
 }
 
 /* ---- user names and filters ---------------------------------------------- */
-
-/*
- * Whether s (len bytes) is well-formed UTF-8 (RFC 3629 section 4: no
- * overlong forms, no surrogates, nothing above U+10FFFF) without control
- * characters.
- */
-static bool
-name_chars_ok(const unsigned char *s, size_t len)
-{
-	size_t i = 0, n, k;
-	uint32_t cp;
-
-	while (i < len) {
-		unsigned char c = s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (len - i <= n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp < 0xa0))
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
 
 char *
 dir_filter_escape(const char *value, size_t value_len)
@@ -282,7 +235,7 @@ dir_parse_name(const struct dir *d, const char *username, struct dir_name *out,
 		    DIR_USER_MAX + 1 + DIR_SUFFIX_MAX);
 		return DIR_BAD_NAME;
 	}
-	if (!name_chars_ok((const unsigned char *)username, len)) {
+	if (!utf8_valid((const uint8_t *)username, len, UTF8_NO_CONTROLS)) {
 		audit_reason(a, "step 2: user name is not UTF-8 text");
 		return DIR_BAD_NAME;
 	}
@@ -462,8 +415,8 @@ dir_load_domains(struct dir *d, const struct config *cfg)
 		}
 		free(netbios);
 		if (strchr(suf->suffix, '@') || strlen(suf->suffix) > DIR_SUFFIX_MAX ||
-		    !name_chars_ok((const unsigned char *)suf->suffix,
-		    strlen(suf->suffix))) {
+		    !utf8_valid((const uint8_t *)suf->suffix,
+		    strlen(suf->suffix), UTF8_NO_CONTROLS)) {
 			log_err("%s: upn_suffix: '%s' is not a UPN suffix", d->path,
 			    suf->suffix);
 			errors++;

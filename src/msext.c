@@ -14,6 +14,7 @@
 #include <libtasn1.h>
 
 #include "msext.h"
+#include "utf8.h"
 
 extern const asn1_static_node microsoft_asn1_tab[];
 
@@ -91,50 +92,6 @@ msext_read(asn1_node node, const char *name, uint8_t **out, size_t *out_len)
 	return MSEXT_OK;
 }
 
-/* True when s (len bytes) is well-formed UTF-8 (RFC 3629) without NUL. */
-static bool
-msext_utf8_valid(const uint8_t *s, size_t len)
-{
-	size_t i = 0, n, k;
-	uint32_t cp;
-
-	while (i < len) {
-		uint8_t c = s[i];
-
-		if (c == 0)
-			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (len - i <= n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		/* no overlong forms, no surrogates, nothing past U+10FFFF */
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 /* Reads a UTF8String element as a new NUL-terminated string. */
 static enum msext_result
 msext_read_utf8(asn1_node node, const char *name, char **out)
@@ -146,7 +103,7 @@ msext_read_utf8(asn1_node node, const char *name, char **out)
 	*out = NULL;
 	if ((r = msext_read(node, name, &buf, &len)) != MSEXT_OK)
 		return r;
-	if (!msext_utf8_valid(buf, len)) {
+	if (!utf8_valid(buf, len, UTF8_NO_NUL)) {
 		free(buf);
 		return MSEXT_MALFORMED;
 	}
@@ -225,7 +182,7 @@ msext_write_utf8(asn1_node node, const char *name, const char *s)
 	if (s == NULL)
 		return MSEXT_MALFORMED;
 	len = strlen(s);
-	if (len > INT_MAX || !msext_utf8_valid((const uint8_t *)s, len))
+	if (len > INT_MAX || !utf8_valid((const uint8_t *)s, len, UTF8_NO_NUL))
 		return MSEXT_MALFORMED;
 	return asn1_write_value(node, name, s, (int)len) == ASN1_SUCCESS ?
 	    MSEXT_OK : MSEXT_MALFORMED;
@@ -452,7 +409,7 @@ msext_utf8_to_bmp(const char *s, uint8_t **out, size_t *out_len)
 
 	*out = NULL;
 	*out_len = 0;
-	if (!msext_utf8_valid(u, len) || len > INT_MAX / 4)
+	if (!utf8_valid(u, len, UTF8_NO_NUL) || len > INT_MAX / 4)
 		return MSEXT_MALFORMED;
 	/* each byte gives at most 2 bytes of UTF-16 (4 bytes -> a pair) */
 	if ((buf = malloc(len * 2 + 1)) == NULL)
