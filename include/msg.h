@@ -58,4 +58,35 @@ void msg_request_free(struct sign_cert_request *req);
 int msg_write_response(const struct sign_cert_response *resp, char **xml,
     size_t *xml_len);
 
+/*
+ * For clients (otpcep-client): writes the signCertRequest document of req
+ * (2.2.2) into a new buffer, which holds the one-time password: wipe it.
+ * Returns 0; -1 when out of memory; -2 when the user name or the one-time
+ * password is not UTF-8 text that XML 1.0 can carry.
+ */
+int msg_write_request(const struct sign_cert_request *req, char **xml,
+    size_t *xml_len);
+
+/* A signCertResponse as a client reads it back (otpcep-client). */
+struct sign_cert_reply {
+	enum otpcep_status status;
+	uint8_t *signed_cert_request;		/* DER, only with Success */
+	size_t signed_cert_request_len;
+	char **issuing_ca;			/* UTF-8, only with Success */
+	size_t issuing_ca_count;
+};
+
+#define MSG_REPLY_MAX_CA 64
+
+/*
+ * Parses a signCertResponse (2.2.3) with the same hardening as requests.
+ * MSG_NOT_SIGNCERT: not XML or not a signCertResponse; MSG_INVALID: one that
+ * breaks 2.2.3 (unknown statusCode, Success without SignedCertRequest, a
+ * SignedCertRequest with another status, other content); the reason in a.
+ * Unknown attributes are ignored: Windows writes certificate="" (4.4).
+ */
+enum msg_result msg_parse_response(const void *body, size_t body_len,
+    struct sign_cert_reply *out, struct audit *a);
+void msg_reply_free(struct sign_cert_reply *r);
+
 #endif

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "msg.h"
 #include "secret.h"
+#include "utf8.h"
 
 #define MSG_NS		"http://schemas.microsoft.com/otpcep/1.0/protocol"
 #define MSG_XSI_NS	"http://www.w3.org/2001/XMLSchema-instance"
@@ -367,5 +368,204 @@ cleanup:
 		xmlFreeTextWriter(w);
 	if (buf != NULL)
 		xmlBufferFree(buf);
+	return ret;
+}
+
+/* The status of a statusCode value; -1 when it is none of section 6's four. */
+static int
+msg_status_of(const char *v, enum otpcep_status *st)
+{
+	static const enum otpcep_status all[] = { OTPCEP_SUCCESS,
+	    OTPCEP_AUTHENTICATION_ERROR, OTPCEP_CHALLENGE_RESPONSE_REQUIRED,
+	    OTPCEP_OTHER_ERROR };
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(v, otpcep_status_name(all[i])) == 0) {
+			*st = all[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The IssuingCA children; anything else but blanks and comments is invalid. */
+static enum msg_result
+msg_read_issuing_ca(const xmlNode *root, struct sign_cert_reply *out,
+    struct audit *a)
+{
+	const xmlNode *n;
+	char **list;
+
+	for (n = root->children; n != NULL; n = n->next) {
+		if (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE ||
+		    (n->type == XML_TEXT_NODE && xmlIsBlankNode(n)))
+			continue;
+		if (n->type != XML_ELEMENT_NODE || n->ns == NULL ||
+		    !xmlStrEqual(n->ns->href, msg_x(MSG_NS)) ||
+		    !xmlStrEqual(n->name, msg_x("IssuingCA")) ||
+		    (n->children != NULL && (n->children->next != NULL ||
+		    n->children->type != XML_TEXT_NODE))) {
+			audit_reason(a, "signCertResponse holds more than IssuingCA text elements");
+			return MSG_INVALID;
+		}
+		if (out->issuing_ca_count >= MSG_REPLY_MAX_CA) {
+			audit_reason(a, "more than %d IssuingCA elements", MSG_REPLY_MAX_CA);
+			return MSG_INVALID;
+		}
+		list = realloc(out->issuing_ca, (out->issuing_ca_count + 1) *
+		    sizeof(*list));
+		if (list == NULL)
+			return MSG_NOMEM;
+		out->issuing_ca = list;
+		if ((list[out->issuing_ca_count] = msg_take(xmlNodeGetContent(n),
+		    NULL)) == NULL)
+			return MSG_NOMEM;
+		out->issuing_ca_count++;
+	}
+	return MSG_OK;
+}
+
+static enum msg_result
+msg_read_reply(const xmlDoc *doc, struct sign_cert_reply *out, struct audit *a)
+{
+	const xmlNode *root = xmlDocGetRootElement(doc);
+	char *status = NULL, *scr = NULL;
+	enum msg_result ret = MSG_INVALID;
+
+	if (root == NULL || root->ns == NULL ||
+	    !xmlStrEqual(root->ns->href, msg_x(MSG_NS)) ||
+	    !xmlStrEqual(root->name, msg_x("signCertResponse"))) {
+		audit_reason(a, "not a signCertResponse in the MS-OTPCE namespace");
+		return MSG_NOT_SIGNCERT;
+	}
+	status = msg_take(xmlGetNoNsProp(root, msg_x("statusCode")), NULL);
+	scr = msg_take(xmlGetNoNsProp(root, msg_x("SignedCertRequest")), NULL);
+	if (status == NULL || msg_status_of(status, &out->status) != 0) {
+		audit_reason(a, "statusCode missing or not one of section 6's four");
+		goto cleanup;
+	}
+	if (out->status == OTPCEP_SUCCESS) {
+		if (scr == NULL || b64_decode(scr, strlen(scr),
+		    &out->signed_cert_request, &out->signed_cert_request_len) !=
+		    B64_OK) {
+			audit_reason(a, "Success without a base64 SignedCertRequest");
+			goto cleanup;
+		}
+	} else if (scr != NULL && scr[0] != '\0') {
+		/* 2.2.3: "Otherwise, this field MUST be empty." */
+		audit_reason(a, "a SignedCertRequest with a status other than Success");
+		goto cleanup;
+	}
+	ret = msg_read_issuing_ca(root, out, a);
+	if (ret == MSG_OK && out->status != OTPCEP_SUCCESS &&
+	    out->issuing_ca_count > 0) {
+		audit_reason(a, "IssuingCA with a status other than Success");
+		ret = MSG_INVALID;
+	}
+cleanup:
+	free(status);
+	free(scr);
+	return ret;
+}
+
+enum msg_result
+msg_parse_response(const void *body, size_t body_len,
+    struct sign_cert_reply *out, struct audit *a)
+{
+	xmlDocPtr doc;
+	enum msg_result ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((doc = msg_read(body, body_len, a)) == NULL)
+		return MSG_NOT_SIGNCERT;
+	ret = msg_read_reply(doc, out, a);
+	xmlFreeDoc(doc);
+	if (ret != MSG_OK)
+		msg_reply_free(out);
+	return ret;
+}
+
+void
+msg_reply_free(struct sign_cert_reply *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->issuing_ca_count; i++)
+		free(r->issuing_ca[i]);
+	free(r->issuing_ca);
+	free(r->signed_cert_request);
+	memset(r, 0, sizeof(*r));
+}
+
+/* UTF-8 without the C0 controls XML 1.0 (section 2.2, Char) cannot carry. */
+static bool
+msg_xml_text(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!utf8_valid((const uint8_t *)s, len, UTF8_NO_NUL))
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' &&
+		    s[i] != '\r')
+			return false;
+	return true;
+}
+
+int
+msg_write_request(const struct sign_cert_request *req, char **xml,
+    size_t *xml_len)
+{
+	xmlBufferPtr buf = NULL;
+	xmlTextWriterPtr w = NULL;
+	char *b64 = NULL;
+	xmlChar *doc = NULL;
+	size_t len;
+	int ret = -1;
+
+	*xml = NULL;
+	*xml_len = 0;
+	if (!msg_xml_text(req->username, strlen(req->username)) ||
+	    !msg_xml_text(req->one_time_password, req->one_time_password_len))
+		return -2;
+	if ((b64 = b64_encode(req->cert_request, req->cert_request_len)) == NULL ||
+	    (buf = xmlBufferCreate()) == NULL ||
+	    (w = xmlNewTextWriterMemory(buf, 0)) == NULL)
+		goto cleanup;
+	/* The writer escapes &, <, ", and TAB/LF/CR as character references. */
+	if (xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0 ||
+	    xmlTextWriterStartElement(w, msg_x("signCertRequest")) < 0 ||
+	    xmlTextWriterWriteAttribute(w, msg_x("xmlns"), msg_x(MSG_NS)) < 0 ||
+	    xmlTextWriterWriteAttribute(w, msg_x("username"),
+	    msg_x(req->username)) < 0 ||
+	    xmlTextWriterWriteAttribute(w, msg_x("oneTimePassword"),
+	    msg_x(req->one_time_password)) < 0 ||
+	    xmlTextWriterWriteAttribute(w, msg_x("certRequest"), msg_x(b64)) < 0 ||
+	    xmlTextWriterEndDocument(w) < 0)
+		goto cleanup;
+	xmlFreeTextWriter(w);	/* flushes into buf */
+	w = NULL;
+	len = (size_t)xmlBufferLength(buf);
+	doc = xmlBufferDetach(buf);
+	if (doc == NULL || (*xml = malloc(len + 1)) == NULL)
+		goto cleanup;
+	memcpy(*xml, doc, len + 1);
+	*xml_len = len;
+	ret = 0;
+cleanup:
+	if (w != NULL)
+		xmlFreeTextWriter(w);
+	if (buf != NULL) {
+		/* What is left in the writer's buffer holds the password too. */
+		secret_wipe(xmlBufferContent(buf) ? (void *)(uintptr_t)
+		    xmlBufferContent(buf) : NULL, (size_t)xmlBufferLength(buf));
+		xmlBufferFree(buf);
+	}
+	if (doc != NULL) {
+		secret_wipe(doc, len);
+		xmlFree(doc);
+	}
+	free(b64);
 	return ret;
 }

@@ -536,6 +536,134 @@ test_write_failures(void **state)
 	}
 }
 
+/* otpcep-client writes requests with msg_write_request: they read back. */
+static void
+test_write_request_round_trip(void **state)
+{
+	uint8_t der[100];
+	struct sign_cert_request req = { 0 }, back;
+	struct audit a;
+	char *xml = NULL;
+	size_t len = 0, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(der); i++)
+		der[i] = (uint8_t)(255 - i);
+	req.username = "DOMAIN1\\us\"er<&>";
+	req.one_time_password = "12 34\t\"&<5";
+	req.one_time_password_len = strlen(req.one_time_password);
+	req.cert_request = der;
+	req.cert_request_len = sizeof(der);
+	assert_int_equal(msg_write_request(&req, &xml, &len), 0);
+	assert_true(schema_valid(xml, len));
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(msg_parse_request(xml, len, &back, &a), MSG_OK);
+	assert_string_equal(back.username, req.username);
+	assert_string_equal(back.one_time_password, req.one_time_password);
+	assert_int_equal(back.cert_request_len, sizeof(der));
+	assert_memory_equal(back.cert_request, der, sizeof(der));
+	msg_request_free(&back);
+	free(xml);
+	/* A control character XML 1.0 cannot carry, or bad UTF-8: refused. */
+	req.one_time_password = "12\x01";
+	req.one_time_password_len = 3;
+	assert_int_equal(msg_write_request(&req, &xml, &len), -2);
+	assert_null(xml);
+	req.one_time_password = "1";
+	req.one_time_password_len = 1;
+	req.username = "\xc3\x28";
+	assert_int_equal(msg_write_request(&req, &xml, &len), -2);
+}
+
+static enum msg_result
+reply(const char *xml, struct sign_cert_reply *r)
+{
+	struct audit a = { 0 };
+	enum msg_result m = msg_parse_response(xml, strlen(xml), r, &a);
+
+	if (m != MSG_OK)
+		assert_true(a.reason[0] != '\0');
+	return m;
+}
+
+static void
+test_parse_responses(void **state)
+{
+	struct sign_cert_reply r;
+	char *xml, *der;
+	size_t len = 0, der_len = 0;
+
+	(void)state;
+	/* 4.1: Success, the SignedCertRequest (base64 over lines), one CA. */
+	xml = tu_read_file(SPEC "4.1-accepted-response.xml", &len);
+	der = tu_read_file(SPEC "4.1-SignedCertRequest.der", &der_len);
+	assert_int_equal(reply(xml, &r), MSG_OK);
+	assert_int_equal(r.status, OTPCEP_SUCCESS);
+	assert_int_equal(r.signed_cert_request_len, der_len);
+	assert_memory_equal(r.signed_cert_request, der, der_len);
+	assert_int_equal(r.issuing_ca_count, 1);
+	assert_string_equal(r.issuing_ca[0], "DC1.domain1.corp.company.com\\RootCA-DC1");
+	msg_reply_free(&r);
+	free(xml);
+	free(der);
+	/* 4.4 with its undeclared certificate="": read as OtherError. */
+	xml = tu_read_file(SPEC "4.4-invalid-response.xml", &len);
+	assert_int_equal(reply(xml, &r), MSG_OK);
+	assert_int_equal(r.status, OTPCEP_OTHER_ERROR);
+	msg_reply_free(&r);
+	free(xml);
+	/* Broken ones. */
+	assert_int_equal(reply("<signCertResponse xmlns=\"" NS "\" statusCode=\"Success\"/>",
+	    &r), MSG_INVALID);
+	assert_int_equal(reply("<signCertResponse xmlns=\"" NS "\" statusCode=\"Maybe\"/>",
+	    &r), MSG_INVALID);
+	assert_int_equal(reply("<signCertResponse xmlns=\"" NS "\"/>", &r), MSG_INVALID);
+	assert_int_equal(reply("<signCertResponse xmlns=\"" NS "\" statusCode=\"OtherError\" "
+	    "SignedCertRequest=\"Zm9v\"/>", &r), MSG_INVALID);
+	assert_int_equal(reply("<signCertResponse xmlns=\"" NS "\" statusCode=\"OtherError\">"
+	    "<IssuingCA>a\\b</IssuingCA></signCertResponse>", &r), MSG_INVALID);
+	assert_int_equal(reply("<signCertResponse xmlns=\"" NS "\" statusCode=\"Success\" "
+	    "SignedCertRequest=\"Zm9v\"><x/></signCertResponse>", &r), MSG_INVALID);
+	assert_int_equal(reply("<!DOCTYPE x [<!ENTITY e \"Success\">]><signCertResponse "
+	    "xmlns=\"" NS "\" statusCode=\"&e;\"/>", &r), MSG_NOT_SIGNCERT);
+	assert_int_equal(reply("<signCertRequest xmlns=\"" NS "\" " GOOD_ATTRS "/>", &r),
+	    MSG_NOT_SIGNCERT);
+}
+
+/* What the responder writes, a client reads back the same. */
+static void
+test_written_responses_read_back(void **state)
+{
+	static const char *const cas[] = { "ca1\\A", "ca2\\B" };
+	uint8_t der[5] = { 0x30, 3, 2, 1, 0 };
+	struct sign_cert_response resp = { 0 };
+	struct sign_cert_reply r;
+	size_t len = 0;
+	char *xml;
+
+	(void)state;
+	resp.status = OTPCEP_SUCCESS;
+	resp.signed_cert_request = der;
+	resp.signed_cert_request_len = sizeof(der);
+	resp.issuing_ca = cas;
+	resp.issuing_ca_count = 2;
+	xml = write_ok(&resp, &len);
+	assert_int_equal(reply(xml, &r), MSG_OK);
+	assert_int_equal(r.status, OTPCEP_SUCCESS);
+	assert_memory_equal(r.signed_cert_request, der, sizeof(der));
+	assert_int_equal(r.issuing_ca_count, 2);
+	assert_string_equal(r.issuing_ca[1], "ca2\\B");
+	msg_reply_free(&r);
+	free(xml);
+	resp.status = OTPCEP_CHALLENGE_RESPONSE_REQUIRED;
+	xml = write_ok(&resp, &len);
+	assert_int_equal(reply(xml, &r), MSG_OK);
+	assert_int_equal(r.status, OTPCEP_CHALLENGE_RESPONSE_REQUIRED);
+	assert_int_equal(r.issuing_ca_count, 0);
+	msg_reply_free(&r);
+	free(xml);
+}
+
 int
 main(void)
 {
@@ -558,6 +686,9 @@ main(void)
 		cmocka_unit_test(test_non_unicode_encoding_refused),
 		cmocka_unit_test(test_write_success),
 		cmocka_unit_test(test_write_failures),
+		cmocka_unit_test(test_write_request_round_trip),
+		cmocka_unit_test(test_parse_responses),
+		cmocka_unit_test(test_written_responses_read_back),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -16,11 +16,10 @@
 #include <curl/curl.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/pkcs7.h>
-#include <libxml/parser.h>
-#include <libxml/xmlstring.h>
 
 #include "b64.h"
 #include "client.h"
+#include "msg.h"
 #include "otpcep.h"
 #include "secret.h"
 
@@ -224,95 +223,31 @@ too_long:
 }
 
 /*
- * Appends s to the XML attribute value at *p (escaped per XML 1.0 3.3.3, so
- * white space survives attribute normalisation). NULL out: only counts.
- * Returns the length, or 0 when s holds a character XML 1.0 cannot carry.
- */
-static size_t
-client_xml_escape(const char *s, size_t len, char *out)
-{
-	size_t i, n = 0;
-	const char *rep;
-	char num[8];
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		switch (c) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\t': case '\n': case '\r':
-			snprintf(num, sizeof(num), "&#%u;", c);
-			rep = num;
-			break;
-		default:
-			if (c < 0x20)
-				return 0;
-			rep = NULL;
-			break;
-		}
-		if (rep != NULL) {
-			if (out != NULL)
-				memcpy(out + n, rep, strlen(rep));
-			n += strlen(rep);
-		} else {
-			if (out != NULL)
-				out[n] = (char)c;
-			n++;
-		}
-	}
-	return n;
-}
-
-/*
- * The SignCert Request document (MS-OTPCE 2.2.2). Returns a new buffer that
- * holds the one-time password (wipe it), or NULL after printing why.
+ * The SignCert Request document (MS-OTPCE 2.2.2), written by the message
+ * module. Returns a new buffer that holds the one-time password (wipe it), or
+ * NULL after printing why.
  */
 static char *
 client_build_xml(const char *user, const struct secret *otp,
     const gnutls_datum_t *csr, size_t *xml_len)
 {
-	static const char head[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-	    "<signCertRequest xmlns=\"http://schemas.microsoft.com/otpcep/1.0/protocol\""
-	    " username=\"";
-	char *b64 = NULL, *xml = NULL, *p;
-	size_t ul, ol, bl, total;
+	struct sign_cert_request req;
+	char *xml = NULL;
+	int rc;
 
-	if (!xmlCheckUTF8((const unsigned char *)user) ||
-	    !xmlCheckUTF8((const unsigned char *)otp->data)) {
+	memset(&req, 0, sizeof(req));
+	req.username = (char *)(uintptr_t)user;
+	req.one_time_password = (char *)otp->data;
+	req.one_time_password_len = otp->len;
+	req.cert_request = csr->data;
+	req.cert_request_len = csr->size;
+	rc = msg_write_request(&req, &xml, xml_len);
+	if (rc == -2)
 		fprintf(stderr, "otpcep-client: the user name and one-time password "
-		    "must be UTF-8\n");
-		return NULL;
-	}
-	ul = client_xml_escape(user, strlen(user), NULL);
-	ol = client_xml_escape((const char *)otp->data, otp->len, NULL);
-	if (ul == 0 || ol == 0) {
-		fprintf(stderr, "otpcep-client: the user name or one-time password "
-		    "holds a control character XML cannot carry\n");
-		return NULL;
-	}
-	if ((b64 = b64_encode(csr->data, csr->size)) == NULL)
-		return NULL;
-	bl = strlen(b64);
-	total = sizeof(head) - 1 + ul + strlen("\" oneTimePassword=\"") + ol +
-	    strlen("\" certRequest=\"") + bl + strlen("\"/>\n");
-	if ((xml = malloc(total + 1)) == NULL)
-		goto done;
-	p = xml;
-	memcpy(p, head, sizeof(head) - 1);
-	p += sizeof(head) - 1;
-	p += client_xml_escape(user, strlen(user), p);
-	p = stpcpy(p, "\" oneTimePassword=\"");
-	p += client_xml_escape((const char *)otp->data, otp->len, p);
-	p = stpcpy(p, "\" certRequest=\"");
-	p = stpcpy(p, b64);
-	p = stpcpy(p, "\"/>\n");
-	*xml_len = (size_t)(p - xml);
-done:
-	free(b64);
-	return xml;
+		    "must be UTF-8 text without control characters\n");
+	else if (rc != 0)
+		fprintf(stderr, "otpcep-client: out of memory\n");
+	return rc == 0 ? xml : NULL;
 }
 
 /* Writes data to path with mode (created or truncated; no symlinks). */
@@ -599,7 +534,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "otpcep-client: cannot initialise GnuTLS or libcurl\n");
 		return CLIENT_EXIT_LOCAL;
 	}
-	xmlInitParser();
+	msg_init();
 
 	/* The certificate request: given, raw, or made here (3.1.5.1). */
 	if (o.csr != NULL) {
@@ -727,7 +662,7 @@ cleanup:
 	if (key != NULL)
 		gnutls_x509_privkey_deinit(key);
 	free(account);
-	xmlCleanupParser();
+	msg_deinit();
 	curl_global_cleanup();
 	gnutls_global_deinit();
 	return ret;
