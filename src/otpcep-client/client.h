@@ -80,29 +80,12 @@ int send_request(const struct send_params *p, const char *body, size_t body_len,
     struct send_result *out);
 void send_result_free(struct send_result *r);
 
-/* A parsed SignCert Response (MS-OTPCE 2.2.3). */
-enum response_status {
-	RESPONSE_SUCCESS,
-	RESPONSE_AUTHENTICATION_ERROR,
-	RESPONSE_CHALLENGE,
-	RESPONSE_OTHER_ERROR,
-};
-
-struct response {
-	enum response_status status;
-	uint8_t *signed_cert_request;	/* DER, only with Success */
-	size_t signed_cert_request_len;
-	char **issuing_ca;		/* UTF-8 strings */
-	size_t issuing_ca_count;
-};
-
 /*
- * Parses a signCertResponse strictly (no DTD, no entities, no network; one
- * root element in the protocol namespace). Returns 0, or -1 after printing
- * why the document is not a valid response.
+ * Parses a signCertResponse (MS-OTPCE 2.2.3) with the message module.
+ * Returns 0, or -1 after printing why the document is not a valid response.
  */
-int response_parse(const uint8_t *body, size_t body_len, struct response *out);
-void response_free(struct response *r);
-const char *response_status_name(enum response_status s);
+struct sign_cert_reply;
+int response_parse(const uint8_t *body, size_t body_len,
+    struct sign_cert_reply *out);
 
 #endif

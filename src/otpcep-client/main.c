@@ -314,7 +314,7 @@ client_path(const char *prefix, const char *suffix)
 
 /* On Success: the SignedCertRequest (DER, PEM), the request and the key. */
 static int
-client_save(const struct client_opts *o, const struct response *resp,
+client_save(const struct client_opts *o, const struct sign_cert_reply *resp,
     const gnutls_datum_t *csr, gnutls_x509_privkey_t key)
 {
 	gnutls_datum_t scr = { resp->signed_cert_request,
@@ -518,7 +518,7 @@ main(int argc, char **argv)
 	gnutls_datum_t csr = { NULL, 0 };
 	struct secret otp = { NULL, 0 };
 	struct send_result res = { 0 };
-	struct response resp = { 0 };
+	struct sign_cert_reply resp = { 0 };
 	gnutls_pkcs7_t p7 = NULL;
 	size_t xml_len = 0, i;
 	int ret, rc;
@@ -613,24 +613,24 @@ main(int argc, char **argv)
 	}
 	if (response_parse(res.body, res.body_len, &resp) != 0)
 		goto cleanup;
-	printf("status: %s\n", response_status_name(resp.status));
+	printf("status: %s\n", otpcep_status_name(resp.status));
 	for (i = 0; i < resp.issuing_ca_count; i++)
 		printf("IssuingCA: %s\n", resp.issuing_ca[i]);
 	switch (resp.status) {
-	case RESPONSE_SUCCESS:
+	case OTPCEP_SUCCESS:
 		break;
-	case RESPONSE_AUTHENTICATION_ERROR:
+	case OTPCEP_AUTHENTICATION_ERROR:
 		fprintf(stderr, "otpcep-client: the server refused the user name or "
 		    "one-time password; wait for the next code and try again\n");
 		ret = CLIENT_EXIT_AUTH;
 		goto cleanup;
-	case RESPONSE_CHALLENGE:
+	case OTPCEP_CHALLENGE_RESPONSE_REQUIRED:
 		fprintf(stderr, "otpcep-client: the RADIUS server asked for a further "
 		    "response (challenge), which MS-OTPCE cannot carry; ask the "
 		    "administrator to turn challenges off for this user\n");
 		ret = CLIENT_EXIT_CHALLENGE;
 		goto cleanup;
-	case RESPONSE_OTHER_ERROR:
+	case OTPCEP_OTHER_ERROR:
 		fprintf(stderr, "otpcep-client: the server could not process the "
 		    "request; its log names the reason (look for this time and "
 		    "user)\n");
@@ -654,7 +654,7 @@ main(int argc, char **argv)
 cleanup:
 	if (p7 != NULL)
 		gnutls_pkcs7_deinit(p7);
-	response_free(&resp);
+	msg_reply_free(&resp);
 	send_result_free(&res);
 	free(xml);
 	secret_free(&otp);
