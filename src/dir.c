@@ -24,6 +24,7 @@
 
 #include <ldap.h>
 
+#include "clock.h"
 #include "config.h"
 #include "dir.h"
 #include "log.h"
@@ -577,15 +578,6 @@ dir_free(struct dir *d)
 
 /* ---- connections --------------------------------------------------------- */
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The time one network step may take: ldap_timeout_ms, but never past the
  * lookup's deadline. Returns false when the deadline has passed.
@@ -593,7 +585,7 @@ now_ms(void)
 static bool
 step_time(const struct dir *d, long long deadline, struct timeval *tv)
 {
-	long long left = deadline - now_ms();
+	long long left = deadline - clock_ms();
 
 	if (left <= 0)
 		return false;
@@ -1105,7 +1097,7 @@ dir_lookup(struct dir_conn *c, const char *username, struct dir_user *out,
 
 	/* Every network step gets ldap_timeout_ms; the whole lookup at most one
 	 * per server plus one for the search. */
-	deadline = now_ms() + (long long)d->timeout_ms * (long long)(d->uri_count + 1);
+	deadline = clock_ms() + (long long)d->timeout_ms * (long long)(d->uri_count + 1);
 	account = name.account;
 	if (name.upn) {
 		/* user@suffix: find the account by userPrincipalName, then hold
@@ -1181,7 +1173,7 @@ dir_probe(struct dir_conn *c, const char **uri, struct audit *a)
 	}
 	/* A fresh connection and bind, as the first request of a worker makes. */
 	conn_drop(c);
-	r = conn_establish(c, now_ms() + (long long)d->timeout_ms *
+	r = conn_establish(c, clock_ms() + (long long)d->timeout_ms *
 	    (long long)d->uri_count, a);
 	if (r == DIR_FOUND)
 		*uri = d->uris[c->uri_index];

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "handler.h"
 #include "log.h"
@@ -144,27 +145,17 @@ body_read(const struct http_request *req, char *buf, size_t len,
 	return 0;
 }
 
-static long
-elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0->tv_sec) * 1000 +
-	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 static void
 audit_log(const struct audit *a, const struct http_request *req, int http,
-    const char *status, const struct timespec *t0)
+    const char *status, long long t0)
 {
 	char addr[64];
 
 	log_escape(addr, sizeof(addr), req->remote_addr ? req->remote_addr : "-",
 	    req->remote_addr ? strlen(req->remote_addr) : 1);
-	log_info("request %s from=%s user=\"%s\" http=%d status=%s reason=\"%s\" ms=%ld",
+	log_info("request %s from=%s user=\"%s\" http=%d status=%s reason=\"%s\" ms=%lld",
 	    a->request_id, addr, a->user[0] ? a->user : "-", http, status,
-	    a->reason[0] ? a->reason : "-", elapsed_ms(t0));
+	    a->reason[0] ? a->reason : "-", clock_ms() - t0);
 }
 
 /* Runs the protocol on a body and fills resp with 200 and the document. */
@@ -205,13 +196,13 @@ handler_serve(struct worker *w, const struct http_request *req,
     struct http_response *resp)
 {
 	struct audit a;
-	struct timespec t0;
+	long long t0;
 	const char *status = "-";
 	char *body = NULL;
 	size_t len = 0;
 	int http;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_ms();
 	memset(&a, 0, sizeof(a));
 	memset(resp, 0, sizeof(*resp));
 	request_id(a.request_id);
@@ -233,7 +224,7 @@ done:
 	resp->allow_post = http == 405;
 	if (http != 200)
 		http_response_free(resp);
-	audit_log(&a, req, http, status, &t0);
+	audit_log(&a, req, http, status, t0);
 	if (body != NULL) {
 		/* The body holds the one-time password. */
 		secret_wipe(body, len);

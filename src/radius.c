@@ -26,6 +26,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "clock.h"
 #include "config.h"
 #include "dir.h"
 #include "log.h"
@@ -313,16 +314,6 @@ radius_user_name(const struct radius *r, const char *as_sent,
 	return NULL;
 }
 
-/* Milliseconds on the monotonic clock. */
-static long long
-radius_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Sends pkt to srv up to 1 + retries times, each time waiting timeout_ms for
  * a reply that passes radius_pkt_check_reply(); anything else is dropped and
@@ -362,8 +353,8 @@ radius_exchange(const struct radius *r, const struct radius_server *srv,
 			    strerror(errno));
 		else
 			ex->sent++;
-		deadline = radius_now_ms() + r->timeout_ms;
-		while ((left = deadline - radius_now_ms()) > 0) {
+		deadline = clock_ms() + r->timeout_ms;
+		while ((left = deadline - clock_ms()) > 0) {
 			pfd.fd = fd;
 			pfd.events = POLLIN;
 			pfd.revents = 0;

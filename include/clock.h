@@ -1,0 +1,8 @@
+/* Time for deadlines: the monotonic clock, which wall-clock changes do not move. */
+#ifndef OTPCEP_CLOCK_H
+#define OTPCEP_CLOCK_H
+
+/* Milliseconds on CLOCK_MONOTONIC (an arbitrary origin: differences only). */
+long long clock_ms(void);
+
+#endif
