@@ -12,7 +12,7 @@ libxml2-dev libldap-dev libcurl4-gnutls-dev libcmocka-dev"
 # Real peers and tools used by `make check`, `make demo` and `make bench`.
 TEST="libxml2-utils gnutls-bin openssl slapd ldap-utils freeradius freeradius-utils
 oathtool softhsm2 p11-kit lighttpd lighttpd-mod-gnutls nginx-light spawn-fcgi
-valgrind curl procps"
+valgrind curl procps iproute2"
 
 missing=""
 for p in $BUILD $TEST; do
