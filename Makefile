@@ -147,6 +147,11 @@ fuzz: $(FUZZ_BIN)
 		tail -1 build/fuzz/$$(basename $$f).log; \
 	done
 
+# Static analysis (Debian package cppcheck): warnings are errors.
+lint:
+	cppcheck -q --enable=warning,portability,performance --std=c11 \
+		-D_GNU_SOURCE -Iinclude -Ibuild/gen --error-exitcode=1 src
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/otpcep
 	install -m 0755 cgi-bin/otpcep $(DESTDIR)$(PREFIX)/sbin/otpcep
