@@ -9,11 +9,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -35,7 +37,16 @@ struct fcgi_worker {
 	int listen_fd;
 	pthread_mutex_t *accept_lock;
 	bool started;
+	atomic_bool idle;	/* waiting for a request, not serving one */
+	atomic_bool done;	/* the thread has left its loop */
 };
+
+/* Interrupts a worker's accept() at shutdown (installed without SA_RESTART). */
+static void
+front_fcgi_wake(int sig)
+{
+	(void)sig;
+}
 
 static const char *
 front_fcgi_getenv(void *ctx, const char *name)
@@ -142,16 +153,19 @@ front_fcgi_worker(void *arg)
 		return NULL;
 	}
 	for (;;) {
+		atomic_store(&fw->idle, true);
 		/* libfcgi's threaded use serialises accept (examples/threaded.c). */
 		pthread_mutex_lock(fw->accept_lock);
 		rc = FCGX_Accept_r(&r);
 		pthread_mutex_unlock(fw->accept_lock);
+		atomic_store(&fw->idle, false);
 		if (rc < 0)
-			break;	/* the socket was shut down: stop */
+			break;	/* interrupted at shutdown */
 		front_fcgi_serve(&fw->w, &r);
 		FCGX_Finish_r(&r);
 	}
 	FCGX_Free(&r, 0);
+	atomic_store(&fw->done, true);
 	return NULL;
 }
 
@@ -174,17 +188,57 @@ front_fcgi_wait(struct server *srv, const sigset_t *set)
 	}
 }
 
+/*
+ * Stops the workers: no new request is taken, requests in progress finish.
+ * The listening socket may be shared (systemd keeps it for the next start,
+ * lighttpd with several processes), so it is not shut down: each worker idle
+ * in accept() is interrupted with SIGUSR1 instead, again every 50 ms until
+ * every worker has left its loop (one may reach accept() just after a signal).
+ */
+static void
+front_fcgi_stop(struct fcgi_worker *fw, unsigned n)
+{
+	const struct timespec tick = { 0, 50 * 1000 * 1000 };
+	bool running;
+	unsigned i;
+
+	FCGX_ShutdownPending();
+	do {
+		running = false;
+		for (i = 0; i < n; i++) {
+			if (!fw[i].started || atomic_load(&fw[i].done))
+				continue;
+			running = true;
+			if (atomic_load(&fw[i].idle))
+				pthread_kill(fw[i].thread, SIGUSR1);
+		}
+		if (running)
+			nanosleep(&tick, NULL);
+	} while (running);
+	for (i = 0; i < n; i++) {
+		if (!fw[i].started)
+			continue;
+		pthread_join(fw[i].thread, NULL);
+		worker_free(&fw[i].w);
+	}
+}
+
 int
 front_fcgi_run(struct server *srv)
 {
 	pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
 	struct fcgi_worker *fw = NULL;
 	unsigned i, n = srv->cfg->workers;
+	struct sigaction wake;
 	sigset_t set;
 	int fd, ret = 1;
 
 	if (FCGX_Init() != 0 || (fd = front_fcgi_socket(srv->cfg)) < 0)
 		return 1;
+	memset(&wake, 0, sizeof(wake));
+	wake.sa_handler = front_fcgi_wake;	/* no SA_RESTART: accept() returns EINTR */
+	sigemptyset(&wake.sa_mask);
+	sigaction(SIGUSR1, &wake, NULL);
 	/* Signals go to the main thread only: block them before the workers. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -212,17 +266,10 @@ front_fcgi_run(struct server *srv)
 	front_fcgi_wait(srv, &set);
 	ret = 0;
 stop:
-	/* Wakes every accept(); requests in progress finish first. */
-	FCGX_ShutdownPending();
-	shutdown(fd, SHUT_RDWR);
-	for (i = 0; i < n; i++) {
-		if (!fw[i].started)
-			continue;
-		pthread_join(fw[i].thread, NULL);
-		worker_free(&fw[i].w);
-	}
+	front_fcgi_stop(fw, n);
 cleanup:
 	free(fw);
+	/* An inherited socket (systemd, the web server) stays theirs: only closed. */
 	close(fd);
 	if (srv->cfg->listen != NULL && strncmp(srv->cfg->listen, "unix:", 5) == 0)
 		unlink(srv->cfg->listen + 5);

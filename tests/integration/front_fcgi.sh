@@ -124,6 +124,27 @@ lighttpd_start d "\"host\" => \"127.0.0.1\", \"port\" => $tport"
 post "$T/d1.out"
 t_check_response "listen = 127.0.0.1:PORT: 4.4 gets 200 OtherError" "$T/d1.out" 200 OtherError
 
+# 4. systemd socket activation: the socket on fd 3, LISTEN_FDS=1, LISTEN_PID.
+# The socket stays systemd's: after the responder stops, the next one started
+# on the same socket must still get the requests.
+conf "$T/f.conf"
+t_start "socket activation" "$T/f.log" \
+	"$TOP/build/tests/drv_sdactivate" "$T/f.sock" "$T/f.pid" 2 "$OTPCEP" -c "$T/f.conf"
+F_PID=$T_LAST_PID
+i=0; while { [ ! -S "$T/f.sock" ] || [ ! -s "$T/f.pid" ]; } && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+lighttpd_start f "\"socket\" => \"$T/f.sock\""
+post "$T/f1.out"
+t_check_response "socket activation: 4.4 gets 200 OtherError" "$T/f1.out" 200 OtherError
+first=$(cat "$T/f.pid")
+kill -TERM "$first"
+i=0; while [ "$(cat "$T/f.pid")" = "$first" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+t_check "socket activation: the first responder stopped cleanly" grep -q 'run 1 ended with status 0' "$T/f.log"
+post "$T/f2.out"
+t_check_response "socket activation: the next responder serves the same socket" "$T/f2.out" 200 OtherError
+kill -TERM "$(cat "$T/f.pid")"
+t_stop "$LIGHTTPD_PID"
+t_stop "$F_PID"
+
 # Without any socket, FastCGI mode says what to do and exits non-zero.
 conf "$T/e.conf"
 "$OTPCEP" -c "$T/e.conf" </dev/null >/dev/null 2>"$T/e.log"
