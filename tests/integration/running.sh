@@ -1,4 +1,5 @@
 # The running responder behind lighttpd, with the real slapd and FreeRADIUS:
+# twelve enrollments at once on four workers all succeed;
 # a slow RADIUS server holds only the worker waiting on it (issue 2), and a
 # signing certificate renewed on disk signs the next response (issue 5).
 . "$(dirname "$0")/lib.sh"
@@ -50,6 +51,32 @@ if stack_responder slow "$STACK_DIR/slow.conf" && stack_web slowweb "$STACK_DIR/
 else
 	t_fail "the slow responder did not start"
 fi
+
+# --- Many enrollments at once on four workers ----------------------------
+# Every step runs concurrently: PKCS#10 checks, one LDAP connection per
+# worker, one RADIUS socket per request, the shared signer. All must succeed
+# and every SignedCertRequest must pass the CA step.
+code=$(radius_totp_code)
+pids=""
+for i in $(seq 1 12); do
+	post "$T/par$i" "$STACK_URL" 'DOMAIN1\user1' "$code" "$STACK_DIR/u1.csr.der" &
+	pids="$pids $!"
+done
+for p in $pids; do wait "$p"; done
+ok=0 verified=0
+for i in $(seq 1 12); do
+	grep -q 'statusCode="Success"' "$T/par$i" 2>/dev/null || continue
+	ok=$((ok + 1))
+	t_http_body "$T/par$i" "$T/par$i.xml"
+	sed -n 's/.*SignedCertRequest="\([^"]*\)".*/\1/p' "$T/par$i.xml" | base64 -d >"$T/par$i.p7"
+	"$TOP/build/bin/otpcep-ca" --check --in "$T/par$i.p7" --trust "$PKI/ca.pem" \
+		--ca-cert "$PKI/demo-ca.pem" --ca-key "$PKI/demo-ca.key" >/dev/null 2>&1 &&
+		verified=$((verified + 1))
+done
+t_check "12 concurrent enrollments: all Success ($ok)" test "$ok" -eq 12
+t_check "12 concurrent enrollments: all pass the CA step ($verified)" test "$verified" -eq 12
+t_check "12 concurrent enrollments: byte-identical signed requests" \
+	sh -c "for i in \$(seq 2 12); do cmp -s '$T/par1.p7' '$T/par'\$i'.p7' || exit 1; done"
 
 # --- Renewal while running -------------------------------------------------
 # The responder signs with files in live/; the PKI renews them (new key,
