@@ -4,6 +4,7 @@
 #   make demo       the whole flow on 127.0.0.1 (scripts/demo.sh)
 #   make valgrind   unit tests under valgrind
 #   make SAN=1 check  the same with AddressSanitizer and UBSan
+#   make SAN=thread check  the same with ThreadSanitizer
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -17,7 +18,9 @@ CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-format-nonliteral $(WERROR)
-ifdef SAN
+ifeq ($(SAN),thread)
+SANFLAGS = -fsanitize=thread -fno-omit-frame-pointer
+else ifdef SAN
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
 endif
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) \
