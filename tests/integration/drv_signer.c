@@ -8,9 +8,11 @@
  *   hold   acquire and keep the snapshot (as a worker mid-signature would)
  *   held   sign and verify with the held snapshot, then release it
  *   quit
- * SIGHUP calls signer_request_reload(), as the responder does. Exit status 3
+ * SIGHUP calls signer_request_reload() from a sigwait() thread, as the
+ * responder does, and prints "HUP taken" on stderr. Exit status 3
  * when signer_new() refuses the configuration.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +27,24 @@
 
 static struct signer *the_signer;
 
-static void
-on_hup(int sig)
+/*
+ * SIGHUP, taken as the responder takes it: a thread waits for it with
+ * sigwait() and asks for a reload, then says so on stderr ("HUP taken"), so
+ * the test knows the request is in before it asks for the next signature.
+ */
+static void *
+hup_thread(void *arg)
 {
-	(void)sig;
-	signer_request_reload(the_signer);
+	const sigset_t *set = arg;
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		signer_request_reload(the_signer);
+		fprintf(stderr, "HUP taken\n");
+	}
+	return NULL;
 }
 
 static void
@@ -83,6 +98,8 @@ main(int argc, char **argv)
 	struct signer_cert *c, *held = NULL;
 	enum signer_result r;
 	char line[64];
+	pthread_t hup_tid;
+	sigset_t hup;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: drv_signer CONFIG\n");
@@ -96,7 +113,12 @@ main(int argc, char **argv)
 		printf("NEW FAILED\n");
 		return 3;
 	}
-	signal(SIGHUP, on_hup);
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &hup, NULL);
+	if (pthread_create(&hup_tid, NULL, hup_thread, &hup) != 0)
+		return 2;
+	pthread_detach(hup_tid);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("READY\n");
 	while (fgets(line, sizeof(line), stdin) != NULL) {

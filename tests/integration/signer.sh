@@ -186,6 +186,7 @@ t_check "a failed reload is not retried while the files stay the same" \
 cp "$P/sign-rsa.key" "$T/live.key"
 cp "$P/sign-rsa.pem" "$T/live.pem"
 kill -HUP "$live_pid"
+i=0; while ! grep -q 'HUP taken' "$T/live.log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 a=$(ask sign)
 t_check "SIGHUP: next signature by the reloaded pair" [ "$a" != "${a#OK serial=$S1 }" ]
 t_check "SIGHUP reload logged" grep -q "reload requested (SIGHUP)" "$T/live.log"
