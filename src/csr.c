@@ -223,6 +223,31 @@ cleanup:
 }
 
 /*
+ * Notes oid as the i-th extension or attribute (kind) of at most max. Each
+ * may appear once: a duplicate could make the CA read another value than
+ * this check did. CSR_MALFORMED, and why in a, for too many or a repeat.
+ */
+static enum csr_result
+csr_note_once(char (*seen)[CSR_OID_MAX], unsigned i, unsigned max,
+    const char *oid, const char *kind, struct audit *a)
+{
+	unsigned j;
+
+	if (i == max) {
+		audit_reason(a, "step 1: more than %u %ss", max, kind);
+		return CSR_MALFORMED;
+	}
+	for (j = 0; j < i; j++) {
+		if (strcmp(seen[j], oid) == 0) {
+			audit_reason(a, "step 1: %s %s appears twice", kind, oid);
+			return CSR_MALFORMED;
+		}
+	}
+	snprintf(seen[i], CSR_OID_MAX, "%s", oid);
+	return CSR_OK;
+}
+
+/*
  * Reads the extensions the policy needs: the two template extensions and the
  * SAN. Each may appear once (RFC 5280 4.2); a duplicate could make the CA
  * read another value than this check did.
@@ -232,7 +257,7 @@ csr_read_extensions(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
 {
 	char oid[CSR_OID_MAX], seen[CSR_MAX_EXTENSIONS][CSR_OID_MAX];
 	size_t oid_len;
-	unsigned critical, i, j;
+	unsigned critical, i;
 	gnutls_datum_t data = { NULL, 0 };
 	enum csr_result ret = CSR_MALFORMED;
 	long major, minor;
@@ -248,18 +273,9 @@ csr_read_extensions(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
 			audit_reason(a, "step 1: request extensions are malformed");
 			return CSR_MALFORMED;
 		}
-		if (i == CSR_MAX_EXTENSIONS) {
-			audit_reason(a, "step 1: more than %d extensions",
-			    CSR_MAX_EXTENSIONS);
+		if (csr_note_once(seen, i, CSR_MAX_EXTENSIONS, oid, "extension",
+		    a) != CSR_OK)
 			return CSR_MALFORMED;
-		}
-		for (j = 0; j < i; j++) {
-			if (strcmp(seen[j], oid) == 0) {
-				audit_reason(a, "step 1: extension %s appears twice", oid);
-				return CSR_MALFORMED;
-			}
-		}
-		snprintf(seen[i], sizeof(seen[i]), "%s", oid);
 		if (strcmp(oid, OID_MS_TEMPLATE_V2) != 0 &&
 		    strcmp(oid, OID_MS_TEMPLATE_NAME) != 0 &&
 		    strcmp(oid, OID_SAN) != 0)
@@ -319,7 +335,7 @@ csr_read_attributes(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
 	char oid[CSR_OID_MAX], seen[CSR_MAX_ATTRIBUTES][CSR_OID_MAX];
 	size_t oid_len, der_len;
 	uint8_t *der = NULL;
-	unsigned i, j;
+	unsigned i;
 	enum csr_result ret = CSR_MALFORMED;
 	int rc;
 
@@ -332,18 +348,9 @@ csr_read_attributes(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
 			audit_reason(a, "step 1: request attributes are malformed");
 			return CSR_MALFORMED;
 		}
-		if (i == CSR_MAX_ATTRIBUTES) {
-			audit_reason(a, "step 1: more than %d attributes",
-			    CSR_MAX_ATTRIBUTES);
+		if (csr_note_once(seen, i, CSR_MAX_ATTRIBUTES, oid, "attribute",
+		    a) != CSR_OK)
 			return CSR_MALFORMED;
-		}
-		for (j = 0; j < i; j++) {
-			if (strcmp(seen[j], oid) == 0) {
-				audit_reason(a, "step 1: attribute %s appears twice", oid);
-				return CSR_MALFORMED;
-			}
-		}
-		snprintf(seen[i], sizeof(seen[i]), "%s", oid);
 		if (strcmp(oid, OID_MS_CLIENT_INFO) != 0 &&
 		    strcmp(oid, OID_EXTENSION_REQUEST) != 0)
 			continue;
