@@ -756,6 +756,61 @@ test_email(void **state)
 	assert_int_equal(check(&g), CSR_OK);
 }
 
+/*
+ * Re-signs a request whose CertificationRequestInfo was edited in place (same
+ * length), as a client with the key could: the signature is the last
+ * sig-size bytes of the DER (RFC 2986 4.2, the BIT STRING ends it).
+ */
+static void
+resign(const struct csrgen *g, uint8_t *der, size_t der_len)
+{
+	gnutls_datum_t tbs, sig = { NULL, 0 };
+	size_t hdr = (der[1] & 0x80) ? 2 + (der[1] & 0x7f) : 2;
+	size_t tbs_hdr = (der[hdr + 1] & 0x80) ? 2 + (der[hdr + 1] & 0x7f) : 2;
+	size_t tbs_len = 0, i;
+
+	for (i = 2; i < tbs_hdr; i++)
+		tbs_len = tbs_len << 8 | der[hdr + i];
+	if (tbs_hdr == 2)
+		tbs_len = der[hdr + 1];
+	tbs.data = der + hdr;
+	tbs.size = (unsigned)(tbs_hdr + tbs_len);
+	assert_int_equal(gnutls_privkey_sign_data(g->key, GNUTLS_DIG_SHA256, 0,
+	    &tbs, &sig), 0);
+	assert_true(sig.size < der_len);
+	memcpy(der + der_len - sig.size, sig.data, sig.size);
+	gnutls_free(sig.data);
+}
+
+/* An extension twice: the CA might read the other one (RFC 5280 4.2). */
+static void
+test_duplicate_extension(void **state)
+{
+	static const uint8_t second[] = { 0x06, 0x04, 0x2a, 0x03, 0x04, 0x02 };
+	struct csrgen g = good();
+	struct audit a = { 0 };
+	struct csr *csr = NULL;
+	uint8_t *der, *p;
+	size_t der_len = 0;
+
+	(void)state;
+	g.extra_extensions = 2;		/* 1.2.3.4.1 and 1.2.3.4.2 */
+	der = csrgen_make(&g, &der_len);
+	assert_non_null(der);
+	/* Re-signed unchanged, the request still passes: the editing is sound. */
+	resign(&g, der, der_len);
+	assert_int_equal(check_der(&cfg_oid, der, der_len, USERNAME, &user1), CSR_OK);
+	/* 1.2.3.4.2 becomes 1.2.3.4.1: the same extension twice, validly signed. */
+	p = memmem(der, der_len, second, sizeof(second));
+	assert_non_null(p);
+	p[sizeof(second) - 1] = 0x01;
+	resign(&g, der, der_len);
+	assert_int_equal(csr_parse(&cfg_oid, der, der_len, &csr, &a), CSR_MALFORMED);
+	assert_null(csr);
+	assert_non_null(strstr(a.reason, "appears twice"));
+	free(der);
+}
+
 /* Extensions the policy does not read are allowed, but not without end. */
 static void
 test_extension_count(void **state)
@@ -812,6 +867,7 @@ main(void)
 		cmocka_unit_test(test_names_nobody),
 		cmocka_unit_test(test_email),
 		cmocka_unit_test(test_extension_count),
+		cmocka_unit_test(test_duplicate_extension),
 		cmocka_unit_test(test_other_san_kinds),
 	};
 
