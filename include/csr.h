@@ -28,7 +28,6 @@ enum csr_result {
 	CSR_NAMES_NOBODY,	/* names no user at all */
 	CSR_NAME_MISMATCH,	/* a name in it is not the requesting user */
 	CSR_NOMEM,
-	CSR_NOT_BUILT,		/* this step is not built yet: fail closed */
 };
 
 const char *csr_strerror(enum csr_result r);

@@ -22,7 +22,6 @@ enum radius_result {
 	RADIUS_CHALLENGE,	/* ChallengeResponseRequired */
 	RADIUS_UNREACHABLE,	/* no valid answer from any server: OtherError */
 	RADIUS_BAD_INPUT,	/* name or password unfit (too long...): OtherError */
-	RADIUS_NOT_BUILT,	/* unused since issue 4; kept for old callers */
 	RADIUS_NOT_CONFIGURED,	/* no radius_server: OtherError */
 	RADIUS_ERROR,		/* our own failure (socket, GnuTLS): OtherError */
 };

@@ -75,8 +75,6 @@ csr_strerror(enum csr_result r)
 		return "a name in the request is not the requesting user";
 	case CSR_NOMEM:
 		return "out of memory";
-	case CSR_NOT_BUILT:
-		return "certificate request check not built";
 	}
 	return "unknown error";
 }

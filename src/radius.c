@@ -81,8 +81,6 @@ radius_strerror(enum radius_result r)
 		return "no valid answer from any RADIUS server";
 	case RADIUS_BAD_INPUT:
 		return "user name or password unfit for RADIUS";
-	case RADIUS_NOT_BUILT:
-		return "RADIUS client not built";
 	case RADIUS_NOT_CONFIGURED:
 		return "RADIUS is not configured";
 	case RADIUS_ERROR:
