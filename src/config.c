@@ -474,6 +474,12 @@ check_list_pairs(struct parse_state *st, const struct config_list *l,
 	}
 }
 
+/*
+ * radius_server = host[:port] [timeout_ms=N] [retries=N]: the options set
+ * that server's own wait and retransmissions (Windows keeps a timeout per
+ * RADIUS server too); without them the radius_timeout_ms and radius_retries
+ * keys apply.
+ */
 static void
 check_radius_servers(struct parse_state *st, const struct config *cfg)
 {
@@ -481,16 +487,42 @@ check_radius_servers(struct parse_state *st, const struct config *cfg)
 
 	for (i = 0; i < cfg->radius_server.count; i++) {
 		const char *s = cfg->radius_server.items[i];
-		const char *colon = strrchr(s, ':');
-		unsigned long port;
+		size_t host_len = strcspn(s, " \t");
+		char host[300];
+		const char *opt, *colon;
+		unsigned long port, v;
 
-		if (s[0] == '[')
-			colon = strstr(s, "]:") ? strstr(s, "]:") + 1 : NULL;
-		else if (colon && strchr(s, ':') != colon)
+		if (host_len >= sizeof(host)) {
+			config_error(st, line_of(st, "radius_server"),
+			    "radius_server: '%s' is too long", s);
+			continue;
+		}
+		memcpy(host, s, host_len);
+		host[host_len] = '\0';
+		colon = strrchr(host, ':');
+		if (host[0] == '[')
+			colon = strstr(host, "]:") ? strstr(host, "]:") + 1 : NULL;
+		else if (colon && strchr(host, ':') != colon)
 			colon = NULL;	/* a bare IPv6 address */
 		if (colon && parse_uint(colon + 1, 1, 65535, &port) != 0)
 			config_error(st, line_of(st, "radius_server"),
 			    "radius_server: bad port in '%s'", s);
+		for (opt = s + host_len; *(opt += strspn(opt, " \t")) != '\0';
+		    opt += strcspn(opt, " \t")) {
+			char word[64];
+			size_t n = strcspn(opt, " \t");
+
+			snprintf(word, sizeof(word), "%.*s", (int)n, opt);
+			if (strncmp(word, "timeout_ms=", 11) == 0 &&
+			    parse_uint(word + 11, 100, 60000, &v) == 0)
+				continue;
+			if (strncmp(word, "retries=", 8) == 0 &&
+			    parse_uint(word + 8, 0, 10, &v) == 0)
+				continue;
+			config_error(st, line_of(st, "radius_server"),
+			    "radius_server: '%s' is not timeout_ms=100..60000 or "
+			    "retries=0..10", word);
+		}
 	}
 }
 

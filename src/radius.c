@@ -39,7 +39,9 @@
 #define RADIUS_SECRET_MIN_ADVISED 16
 
 struct radius_server {
-	char *name;			/* as configured, for log lines */
+	char *name;			/* host[:port] as configured, for log lines */
+	unsigned timeout_ms;		/* timeout_ms= option, else radius_timeout_ms */
+	unsigned retries;		/* retries= option, else radius_retries */
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	const uint8_t *secret;		/* points into radius->secrets */
@@ -54,8 +56,6 @@ struct radius {
 	uint8_t nas_ip[16];
 	size_t nas_ip_len;		/* 0, 4 or 16 */
 	enum radius_username_form username_form;
-	unsigned timeout_ms;
-	unsigned retries;
 	bool require_ma;
 };
 
@@ -193,6 +193,27 @@ radius_split_secrets(struct radius *r, const char *path)
 	return 0;
 }
 
+/*
+ * The options after host[:port] (config.c has checked them): timeout_ms=N
+ * and retries=N for this server alone; the radius_* keys otherwise.
+ */
+static void
+radius_server_options(struct radius_server *srv, const char *item,
+    const struct config *cfg)
+{
+	const char *opt = item + strcspn(item, " \t");
+
+	srv->timeout_ms = cfg->radius_timeout_ms;
+	srv->retries = cfg->radius_retries;
+	while (*(opt += strspn(opt, " \t")) != '\0') {
+		if (strncmp(opt, "timeout_ms=", 11) == 0)
+			srv->timeout_ms = (unsigned)strtoul(opt + 11, NULL, 10);
+		else if (strncmp(opt, "retries=", 8) == 0)
+			srv->retries = (unsigned)strtoul(opt + 8, NULL, 10);
+		opt += strcspn(opt, " \t");
+	}
+}
+
 struct radius *
 radius_new(const struct config *cfg)
 {
@@ -205,8 +226,6 @@ radius_new(const struct config *cfg)
 		return NULL;
 	}
 	r->username_form = cfg->radius_username;
-	r->timeout_ms = cfg->radius_timeout_ms;
-	r->retries = cfg->radius_retries;
 	r->require_ma = cfg->radius_require_message_authenticator;
 	if (cfg->radius_server.count == 0) {
 		/* docs/configuration.md: steps are configured whole or not at all. */
@@ -249,10 +268,13 @@ radius_new(const struct config *cfg)
 		goto nomem;
 	r->server_count = cfg->radius_server.count;
 	for (i = 0; i < r->server_count; i++) {
-		r->servers[i].name = strdup(cfg->radius_server.items[i]);
+		const char *item = cfg->radius_server.items[i];
+
+		r->servers[i].name = strndup(item, strcspn(item, " \t"));
 		if (r->servers[i].name == NULL)
 			goto nomem;
-		if (radius_resolve(cfg->radius_server.items[i], &r->servers[i]))
+		radius_server_options(&r->servers[i], item, cfg);
+		if (radius_resolve(r->servers[i].name, &r->servers[i]))
 			goto fail;
 	}
 
@@ -344,14 +366,14 @@ radius_exchange(const struct radius *r, const struct radius_server *srv,
 		ret = 1;
 		goto cleanup;
 	}
-	for (attempt = 0; attempt <= r->retries; attempt++) {
+	for (attempt = 0; attempt <= srv->retries; attempt++) {
 		/* RFC 2865 2.5: a retransmission is the same packet, same Identifier. */
 		if (send(fd, pkt, pkt_len, 0) < 0)
 			log_debug("radius %s: send: %s", srv->name,
 			    strerror(errno));
 		else
 			ex->sent++;
-		deadline = clock_ms() + r->timeout_ms;
+		deadline = clock_ms() + srv->timeout_ms;
 		while ((left = deadline - clock_ms()) > 0) {
 			pfd.fd = fd;
 			pfd.events = POLLIN;

@@ -81,6 +81,24 @@ dn=$(conf dn radius_server=127.0.0.1:$down1 radius_server=127.0.0.1:$down2 \
 run "$dn" staticuser 'static-Pass 1'; expect "all servers down" UNREACHABLE
 t_check "all down ends within the bound 2 x 2 x 300 ms ($MS ms)" between "$MS" 1200 2000
 
+# Per-server timeout and retries: the first server's own options, not the keys.
+ps=$(conf ps "radius_server=127.0.0.1:$down1 timeout_ms=150 retries=0" \
+	radius_server=127.0.0.1:$FR_PORT radius_secret_file=$FR_SECRET \
+	radius_timeout_ms=2000 radius_retries=2)
+run "$ps" staticuser 'static-Pass 1'; expect "per-server options: fail-over" ACCEPT
+t_check "fail-over after the first server's own 1 x 150 ms ($MS ms)" between "$MS" 150 1000
+pd=$(conf pd "radius_server=127.0.0.1:$down1 timeout_ms=200 retries=1" \
+	"radius_server=127.0.0.1:$down2 retries=0" radius_secret_file=$FR_SECRET \
+	radius_timeout_ms=300 radius_retries=3)
+run "$pd" staticuser 'static-Pass 1'; expect "per-server options: all down" UNREACHABLE
+t_check "all down within 2 x 200 + 1 x 300 ms ($MS ms)" between "$MS" 700 1300
+for bad in "timeout_ms=5" "retries=11" "speed=1" "timeout_ms="; do
+	bc=$(conf bad "radius_server=127.0.0.1:$FR_PORT $bad" radius_secret_file=$FR_SECRET)
+	"$OTPCEP" --check-config -c "$bc" >/dev/null 2>"$T/bad.err"
+	t_check "radius_server option '$bad' refused at start with file:line" \
+		sh -c "grep -q 'bad.conf:3: radius_server: .* is not timeout_ms=' '$T/bad.err'"
+done
+
 # A wrong shared secret: FreeRADIUS drops the request (bad Message-Authenticator).
 (umask 077 && echo "not-the-right-shared-secret" >"$T/wrong.secret")
 ws=$(conf ws radius_server=127.0.0.1:$FR_PORT radius_secret_file=$T/wrong.secret \
