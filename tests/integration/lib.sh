@@ -40,9 +40,14 @@ t_check() {
 }
 
 # An unprivileged TCP and UDP port on 127.0.0.1 that nothing listens on now.
+# Below the kernel's ephemeral range (ip_local_port_range), so that no
+# outgoing connection of another test can hold it when a server binds it.
 t_free_port() {
+	lo=10000
+	hi=$(awk '{ print $1 - 1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32767)
+	[ "$hi" -gt "$lo" ] 2>/dev/null || hi=32767
 	while :; do
-		p=$(( (($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000)) + 20000 ))
+		p=$(( (($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (hi - lo))) + lo ))
 		if [ -z "$(ss -Htuln "sport = :$p" 2>/dev/null)" ]; then
 			echo "$p"
 			return
