@@ -44,6 +44,14 @@ const char *cmsder_strerror(enum cmsder_result r);
  */
 asn1_node cmsder_element(const char *type);
 
+/*
+ * Decodes der into a new element of `type`: strict DER, the whole input, no
+ * trailing bytes. CMSDER_OK and *out (free with asn1_delete_structure()),
+ * CMSDER_MALFORMED or CMSDER_INTERNAL.
+ */
+enum cmsder_result cmsder_decode(const char *type, const uint8_t *der,
+    size_t der_len, asn1_node *out);
+
 /* One SignerInfo (RFC 5652 5.3) as it was on the wire. */
 struct cmsder_signer {
 	long version;

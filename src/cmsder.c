@@ -84,9 +84,8 @@ cmsder_encode(asn1_node n, const char *name, uint8_t **der, size_t *der_len)
 	return ASN1_SUCCESS;
 }
 
-/* Decodes der into a new element of `type`: strict DER, no trailing bytes. */
-static enum cmsder_result
-decode(const char *type, const uint8_t *der, size_t der_len, asn1_node *out)
+enum cmsder_result
+cmsder_decode(const char *type, const uint8_t *der, size_t der_len, asn1_node *out)
 {
 	asn1_node n;
 	int len;
@@ -366,7 +365,7 @@ read_pki_data(struct cmsder_signed_request *out)
 	char choice[32];
 	int len;
 
-	if ((r = decode("PKIData", out->econtent, out->econtent_len, &pki)) !=
+	if ((r = cmsder_decode("PKIData", out->econtent, out->econtent_len, &pki)) !=
 	    CMSDER_OK)
 		return r;
 	if ((r = count(pki, "controlSequence", &out->control_count)) !=
@@ -393,7 +392,7 @@ read_pki_data(struct cmsder_signed_request *out)
 			if ((r = read_value(pki,
 			    "controlSequence.?1.attrValues.?1", &v, &v_len)) !=
 			    CMSDER_OK ||
-			    (r = decode("CmcAddAttributesInfo", v, v_len,
+			    (r = cmsder_decode("CmcAddAttributesInfo", v, v_len,
 			    &add)) != CMSDER_OK ||
 			    (r = read_long(add, "dataReference",
 			    &out->control_data_reference)) != CMSDER_OK ||
@@ -458,7 +457,7 @@ cmsder_parse_signed_cert_request(const uint8_t *der, size_t der_len,
 	int len;
 
 	memset(out, 0, sizeof(*out));
-	if ((r = decode("ContentInfo", der, der_len, &ci)) != CMSDER_OK)
+	if ((r = cmsder_decode("ContentInfo", der, der_len, &ci)) != CMSDER_OK)
 		goto cleanup;
 	if ((r = read_oid(ci, "contentType", oid)) != CMSDER_OK)
 		goto cleanup;
@@ -466,7 +465,7 @@ cmsder_parse_signed_cert_request(const uint8_t *der, size_t der_len,
 	if (strcmp(oid, OID_CMS_SIGNED_DATA) != 0)
 		goto cleanup;
 	if ((r = read_value(ci, "content", &sd_der, &sd_len)) != CMSDER_OK ||
-	    (r = decode("SignedData", sd_der, sd_len, &sd)) != CMSDER_OK)
+	    (r = cmsder_decode("SignedData", sd_der, sd_len, &sd)) != CMSDER_OK)
 		goto cleanup;
 
 	if ((r = read_long(sd, "version", &out->version)) != CMSDER_OK ||

@@ -14,6 +14,7 @@
 #include "ca.h"
 #include "config.h"
 #include "log.h"
+#include "msext.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_LINE 4096
@@ -174,7 +175,7 @@ config_default_strings(struct config *cfg)
 		{ OFF(ldap_filter), "(&(objectClass=user)(sAMAccountName=%u))" },
 		{ OFF(radius_nas_identifier), "otpcep" },
 		/* OTP signing application policy, interop-notes section 3. */
-		{ OFF(signing_eku), "1.3.6.1.4.1.311.81.1.1" },
+		{ OFF(signing_eku), OID_MS_OTP_SIGNING },
 		{ OFF(signing_client_process), "otpcep" },
 	};
 	size_t i;

@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "msext.h"
 #include "secret.h"
 #include "signer.h"
 #include "signer_internal.h"
@@ -522,7 +523,7 @@ struct signer_cert *
 signer_load(const struct config *cfg)
 {
 	const char *eku = cfg->signing_eku ? cfg->signing_eku :
-	    "1.3.6.1.4.1.311.81.1.1";
+	    OID_MS_OTP_SIGNING;
 	struct signer_cert *c = NULL;
 	gnutls_x509_crt_t crt = NULL;
 	unsigned char serial[20 * 2];

@@ -18,6 +18,8 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "msext.h"
+
 /*
  * Exit statuses: one per reason, documented in docs/man/otpcep-ca.1. The
  * refusals (10 and up) are the request's fault; 1, 2 and 40 are ours or the
@@ -49,10 +51,10 @@ enum catool_status {
 /* A short name of a status for messages ("untrusted", ...). */
 const char *catool_status_name(enum catool_status s);
 
-/* Default OTP signing EKU ("DA OTP RA"), MS-OTPCE 4.1, interop-notes 1. */
-#define CATOOL_DEFAULT_EKU	"1.3.6.1.4.1.311.81.1.1"
-#define CATOOL_OID_SMARTCARD_LOGON "1.3.6.1.4.1.311.20.2.2"
-#define CATOOL_OID_UPN		"1.3.6.1.4.1.311.20.2.3"
+/* Writes the reason (printf-style) into why and returns st. */
+enum catool_status catool_refuse(char *why, size_t why_len,
+    enum catool_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* What the checks need. */
 struct catool_policy {

@@ -18,22 +18,6 @@
 #include "catool.h"
 #include "log.h"
 
-/* Writes the reason and returns st. */
-static enum catool_status
-fail(char *why, size_t why_len, enum catool_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static enum catool_status
-fail(char *why, size_t why_len, enum catool_status st, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return st;
-}
-
 /* Whether two public keys are the same key (their DER SubjectPublicKeyInfo). */
 static bool
 same_key(gnutls_pubkey_t a, gnutls_pubkey_t b)
@@ -62,7 +46,7 @@ catool_ca_load(struct catool_ca *ca, const char *cert_path,
 
 	memset(ca, 0, sizeof(*ca));
 	if ((rc = gnutls_load_file(cert_path, &cert)) < 0) {
-		fail(why, why_len, st, "cannot read --ca-cert %s: %s",
+		catool_refuse(why, why_len, st, "cannot read --ca-cert %s: %s",
 		    cert_path, gnutls_strerror(rc));
 		goto cleanup;
 	}
@@ -70,12 +54,12 @@ catool_ca_load(struct catool_ca *ca, const char *cert_path,
 	    GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER;
 	if (gnutls_x509_crt_init(&ca->crt) < 0 ||
 	    (rc = gnutls_x509_crt_import(ca->crt, &cert, fmt)) < 0) {
-		fail(why, why_len, st, "--ca-cert %s is not a certificate",
+		catool_refuse(why, why_len, st, "--ca-cert %s is not a certificate",
 		    cert_path);
 		goto cleanup;
 	}
 	if ((rc = gnutls_load_file(key_path, &key)) < 0) {
-		fail(why, why_len, st, "cannot read --ca-key %s: %s", key_path,
+		catool_refuse(why, why_len, st, "cannot read --ca-key %s: %s", key_path,
 		    gnutls_strerror(rc));
 		goto cleanup;
 	}
@@ -84,7 +68,7 @@ catool_ca_load(struct catool_ca *ca, const char *cert_path,
 	if (gnutls_privkey_init(&ca->key) < 0 ||
 	    (rc = gnutls_privkey_import_x509_raw(ca->key, &key, fmt, NULL,
 	    0)) < 0) {
-		fail(why, why_len, st, "--ca-key %s is not an unencrypted "
+		catool_refuse(why, why_len, st, "--ca-key %s is not an unencrypted "
 		    "private key (%s)", key_path, gnutls_strerror(rc));
 		goto cleanup;
 	}
@@ -92,7 +76,7 @@ catool_ca_load(struct catool_ca *ca, const char *cert_path,
 	    gnutls_pubkey_import_x509(pc, ca->crt, 0) < 0 ||
 	    gnutls_pubkey_import_privkey(pk, ca->key, 0, 0) < 0 ||
 	    !same_key(pc, pk)) {
-		fail(why, why_len, st, "--ca-key %s does not belong to "
+		catool_refuse(why, why_len, st, "--ca-key %s does not belong to "
 		    "--ca-cert %s", key_path, cert_path);
 		goto cleanup;
 	}
@@ -100,13 +84,13 @@ catool_ca_load(struct catool_ca *ca, const char *cert_path,
 	if (gnutls_x509_crt_get_ca_status(ca->crt, NULL) <= 0 ||
 	    (gnutls_x509_crt_get_key_usage(ca->crt, &usage, NULL) >= 0 &&
 	    (usage & GNUTLS_KEY_KEY_CERT_SIGN) == 0)) {
-		fail(why, why_len, st, "--ca-cert %s is not a CA certificate "
+		catool_refuse(why, why_len, st, "--ca-cert %s is not a CA certificate "
 		    "allowed to sign certificates", cert_path);
 		goto cleanup;
 	}
 	if (now < gnutls_x509_crt_get_activation_time(ca->crt) ||
 	    now > gnutls_x509_crt_get_expiration_time(ca->crt)) {
-		fail(why, why_len, st, "--ca-cert %s is not valid now",
+		catool_refuse(why, why_len, st, "--ca-cert %s is not valid now",
 		    cert_path);
 		goto cleanup;
 	}
@@ -151,16 +135,16 @@ catool_issue(const struct catool_ca *ca, const struct catool_verified *v,
 	if (lifetime == 0 || lifetime > (unsigned long)INT_MAX ||
 	    (until = now + (time_t)lifetime) >
 	    gnutls_x509_crt_get_expiration_time(ca->crt))
-		return fail(why, why_len, CATOOL_ISSUE_FAILED,
+		return catool_refuse(why, why_len, CATOOL_ISSUE_FAILED,
 		    "a lifetime of %lu s would outlast the CA certificate",
 		    lifetime);
-	st = fail(why, why_len, CATOOL_ISSUE_FAILED, "building the "
+	st = catool_refuse(why, why_len, CATOOL_ISSUE_FAILED, "building the "
 	    "certificate failed");
 	if (gnutls_x509_crt_init(&crt) < 0)
 		goto cleanup;
 	/* Subject DN and public key from the request (and its proof of possession). */
 	if ((rc = gnutls_x509_crt_set_crq(crt, v->crq)) < 0) {
-		fail(why, why_len, st, "cannot take subject and key from the "
+		catool_refuse(why, why_len, st, "cannot take subject and key from the "
 		    "request: %s", gnutls_strerror(rc));
 		goto cleanup;
 	}
@@ -179,10 +163,10 @@ catool_issue(const struct catool_ca *ca, const struct catool_verified *v,
 	    gnutls_x509_crt_set_basic_constraints(crt, 0, -1) < 0 ||
 	    gnutls_x509_crt_set_key_usage(crt, usage) < 0 ||
 	    gnutls_x509_crt_set_key_purpose_oid(crt,
-	    CATOOL_OID_SMARTCARD_LOGON, 0) < 0 ||
+	    OID_MS_SMARTCARD_LOGON, 0) < 0 ||
 	    gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT,
 	    0) < 0 ||
-	    gnutls_x509_crt_set_subject_alt_othername(crt, CATOOL_OID_UPN,
+	    gnutls_x509_crt_set_subject_alt_othername(crt, OID_MS_UPN,
 	    v->upn, (unsigned)strlen(v->upn),
 	    GNUTLS_FSAN_SET | GNUTLS_FSAN_ENCODE_UTF8_STRING) < 0)
 		goto cleanup;
@@ -197,7 +181,7 @@ catool_issue(const struct catool_ca *ca, const struct catool_verified *v,
 		goto cleanup;
 	if ((rc = gnutls_x509_crt_privkey_sign(crt, ca->crt, ca->key,
 	    GNUTLS_DIG_SHA256, 0)) < 0) {
-		fail(why, why_len, st, "signing the certificate failed: %s",
+		catool_refuse(why, why_len, st, "signing the certificate failed: %s",
 		    gnutls_strerror(rc));
 		goto cleanup;
 	}
@@ -272,7 +256,7 @@ catool_print(FILE *f, gnutls_x509_crt_t crt)
 		    NULL) < 0)
 			break;
 		fprintf(f, " %s%s", buf,
-		    strcmp(buf, CATOOL_OID_SMARTCARD_LOGON) == 0 ?
+		    strcmp(buf, OID_MS_SMARTCARD_LOGON) == 0 ?
 		    " (smart card logon)" :
 		    strcmp(buf, GNUTLS_KP_TLS_WWW_CLIENT) == 0 ?
 		    " (client authentication)" : "");

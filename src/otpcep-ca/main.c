@@ -40,7 +40,7 @@ static const char usage_text[] =
 "  --trust FILE        PEM file of the CA certificates the signing\n"
 "                      certificate must chain to\n"
 "  --require-eku OID   the EKU the signing certificate must carry\n"
-"                      (default " CATOOL_DEFAULT_EKU ")\n"
+"                      (default " OID_MS_OTP_SIGNING ")\n"
 "  --check             verify only, issue nothing\n"
 "  --ca-cert FILE      the issuing CA's certificate (PEM or DER)\n"
 "  --ca-key FILE       its private key (unencrypted PEM or DER)\n"
@@ -208,7 +208,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *in = NULL, *trust = NULL, *ca_cert = NULL, *ca_key = NULL;
-	const char *out = NULL, *eku = CATOOL_DEFAULT_EKU;
+	const char *out = NULL, *eku = OID_MS_OTP_SIGNING;
 	unsigned long lifetime = 3600;
 	bool check_only = false, print = false;
 	struct catool_policy pol = { NULL, NULL, 0 };

@@ -58,13 +58,9 @@ catool_status_name(enum catool_status s)
 	return "unknown";
 }
 
-/* Writes the reason and returns st. */
-static enum catool_status
-refuse(char *why, size_t why_len, enum catool_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static enum catool_status
-refuse(char *why, size_t why_len, enum catool_status st, const char *fmt, ...)
+enum catool_status
+catool_refuse(char *why, size_t why_len, enum catool_status st,
+    const char *fmt, ...)
 {
 	va_list ap;
 
@@ -76,23 +72,13 @@ refuse(char *why, size_t why_len, enum catool_status st, const char *fmt, ...)
 
 /* --- why cmsder refused: the parsing rules one by one ------------------- */
 
-/* Decodes der as `type` of cms.asn, strict DER, whole input; NULL if not. */
+/* Decodes der as `type` of cms.asn (cmsder_decode); NULL if not. */
 static asn1_node
 decode_as(const char *type, const uint8_t *der, size_t der_len)
 {
-	asn1_node n;
-	int len;
+	asn1_node n = NULL;
 
-	if (der == NULL || der_len == 0 || der_len > INT_MAX ||
-	    (n = cmsder_element(type)) == NULL)
-		return NULL;
-	len = (int)der_len;
-	if (asn1_der_decoding2(&n, der, &len, ASN1_DECODE_FLAG_STRICT_DER,
-	    NULL) != ASN1_SUCCESS || (size_t)len != der_len) {
-		asn1_delete_structure(&n);
-		return NULL;
-	}
-	return n;
+	return cmsder_decode(type, der, der_len, &n) == CMSDER_OK ? n : NULL;
 }
 
 /* The value of element name, in a new buffer; NULL if absent. */
@@ -130,7 +116,7 @@ diagnose(const uint8_t *der, size_t der_len, enum cmsder_result cr, char *why,
 	enum catool_status st;
 	int len, k = 0;
 
-	st = refuse(why, why_len, CATOOL_MALFORMED,
+	st = catool_refuse(why, why_len, CATOOL_MALFORMED,
 	    "not a CMS SignedData around a CMC PKIData (%s)",
 	    cmsder_strerror(cr));
 	if ((ci = decode_as("ContentInfo", der, der_len)) == NULL)
@@ -139,7 +125,7 @@ diagnose(const uint8_t *der, size_t der_len, enum cmsder_result cr, char *why,
 	if (asn1_read_value(ci, "contentType", oid, &len) != ASN1_SUCCESS)
 		goto cleanup;
 	if (strcmp(oid, OID_CMS_SIGNED_DATA) != 0) {
-		st = refuse(why, why_len, CATOOL_NOT_SIGNED_DATA,
+		st = catool_refuse(why, why_len, CATOOL_NOT_SIGNED_DATA,
 		    "content type is %s, not id-signedData (%s)", oid,
 		    OID_CMS_SIGNED_DATA);
 		goto cleanup;
@@ -152,7 +138,7 @@ diagnose(const uint8_t *der, size_t der_len, enum cmsder_result cr, char *why,
 	    ASN1_SUCCESS)
 		goto cleanup;
 	if (strcmp(oid, OID_CMC_PKIDATA) != 0) {
-		st = refuse(why, why_len, CATOOL_NOT_PKIDATA,
+		st = catool_refuse(why, why_len, CATOOL_NOT_PKIDATA,
 		    "eContentType is %s, not id-cct-PKIData (%s)", oid,
 		    OID_CMC_PKIDATA);
 		goto cleanup;
@@ -165,14 +151,14 @@ diagnose(const uint8_t *der, size_t der_len, enum cmsder_result cr, char *why,
 		k = 0;
 	if (k != 1) {
 		/* MS-WCCE 3.2.1.4.2.1.4.1.3: otherwise 0x8007000D */
-		st = refuse(why, why_len, CATOOL_REQUEST_COUNT,
+		st = catool_refuse(why, why_len, CATOOL_REQUEST_COUNT,
 		    "reqSequence holds %d requests, not exactly one PKCS#10", k);
 		goto cleanup;
 	}
 	len = sizeof(choice);
 	if (asn1_read_value(pki, "reqSequence.?1", choice, &len) ==
 	    ASN1_SUCCESS && strcmp(choice, "tcr") != 0)
-		st = refuse(why, why_len, CATOOL_REQUEST_COUNT,
+		st = catool_refuse(why, why_len, CATOOL_REQUEST_COUNT,
 		    "the request is a %s, not a PKCS#10 (tcr)", choice);
 cleanup:
 	asn1_delete_structure(&ci);
@@ -227,16 +213,16 @@ check_attributes(const struct cmsder_signed_request *r, size_t i,
 	const struct cmsder_signer *s = &r->signer[i - 1];
 
 	if (strcmp(s->content_type, OID_CMC_PKIDATA) != 0)
-		return refuse(why, why_len, CATOOL_CONTENT_TYPE,
+		return catool_refuse(why, why_len, CATOOL_CONTENT_TYPE,
 		    "signer %zu: contentType attribute is %s, not "
 		    "id-cct-PKIData", i,
 		    s->content_type[0] != '\0' ? s->content_type : "absent");
 	if (s->message_digest == NULL)
-		return refuse(why, why_len, CATOOL_DIGEST_MISMATCH,
+		return catool_refuse(why, why_len, CATOOL_DIGEST_MISMATCH,
 		    "signer %zu: no messageDigest attribute", i);
 	if (!digest_equals(d, r->econtent, r->econtent_len, s->message_digest,
 	    s->message_digest_len))
-		return refuse(why, why_len, CATOOL_DIGEST_MISMATCH,
+		return catool_refuse(why, why_len, CATOOL_DIGEST_MISMATCH,
 		    "signer %zu: messageDigest is not the %s digest of the "
 		    "PKIData: the content was changed after signing", i,
 		    gnutls_digest_get_name(d));
@@ -257,19 +243,19 @@ check_null_signer(const struct cmsder_signed_request *r, char *why,
 	gnutls_digest_algorithm_t d;
 
 	if (strcmp(s->signature_oid, OID_CMC_NO_SIGNATURE) != 0)
-		return refuse(why, why_len, CATOOL_BAD_NULL_SIGNER,
+		return catool_refuse(why, why_len, CATOOL_BAD_NULL_SIGNER,
 		    "signer 1: signatureAlgorithm is %s, not id-alg-noSignature "
 		    "(the Dummy Signer comes first, MS-WCCE 3.1.1.4.3.1.3)",
 		    s->signature_oid);
 	if ((d = digest_of(s->digest_oid)) == GNUTLS_DIG_UNKNOWN)
-		return refuse(why, why_len, CATOOL_UNSUPPORTED_ALG,
+		return catool_refuse(why, why_len, CATOOL_UNSUPPORTED_ALG,
 		    "signer 1: digest algorithm %s not accepted", s->digest_oid);
 	if (s->signed_attrs == NULL)
-		return refuse(why, why_len, CATOOL_BAD_NULL_SIGNER,
+		return catool_refuse(why, why_len, CATOOL_BAD_NULL_SIGNER,
 		    "signer 1: no signed attributes");
 	if (!digest_equals(d, s->signed_attrs, s->signed_attrs_len,
 	    s->signature, s->signature_len))
-		return refuse(why, why_len, CATOOL_BAD_NULL_SIGNER,
+		return catool_refuse(why, why_len, CATOOL_BAD_NULL_SIGNER,
 		    "signer 1 (null signer): its value is not the %s digest of "
 		    "its signed attributes", gnutls_digest_get_name(d));
 	return check_attributes(r, 1, d, why, why_len);
@@ -444,7 +430,7 @@ check_signer_cert(const struct catool_policy *p, gnutls_x509_crt_t *certs,
 		    gnutls_certificate_verification_status_print(status,
 		    GNUTLS_CRT_X509, &out, 0) < 0)
 			out.data = NULL;
-		refuse(why, why_len, CATOOL_UNTRUSTED,
+		catool_refuse(why, why_len, CATOOL_UNTRUSTED,
 		    "signer %zu: certificate \"%s\" is untrusted: its chain "
 		    "does not lead to a --trust certificate (%s)", i, name,
 		    out.data != NULL ? (const char *)out.data : "verification failed");
@@ -455,18 +441,18 @@ check_signer_cert(const struct catool_policy *p, gnutls_x509_crt_t *certs,
 	/* RFC 5280 4.1.2.5: valid from notBefore through notAfter. */
 	if ((t = gnutls_x509_crt_get_expiration_time(crt)) == (time_t)-1 ||
 	    p->now > t)
-		return refuse(why, why_len, CATOOL_EXPIRED,
+		return catool_refuse(why, why_len, CATOOL_EXPIRED,
 		    "signer %zu: certificate \"%s\" expired at %s", i, name,
 		    utc(t, when, sizeof(when)));
 	if ((t = gnutls_x509_crt_get_activation_time(crt)) == (time_t)-1 ||
 	    p->now < t)
-		return refuse(why, why_len, CATOOL_EXPIRED,
+		return catool_refuse(why, why_len, CATOOL_EXPIRED,
 		    "signer %zu: certificate \"%s\" is not valid before %s", i,
 		    name, utc(t, when, sizeof(when)));
 	status = 0;
 	if (gnutls_x509_trust_list_verify_crt2(p->trust, chain, (unsigned)len,
 	    NULL, 0, 0, &status, NULL) < 0 || status != 0)
-		return refuse(why, why_len, CATOOL_EXPIRED,
+		return catool_refuse(why, why_len, CATOOL_EXPIRED,
 		    "signer %zu: a certificate in the chain of \"%s\" is not "
 		    "valid now", i, name);
 
@@ -478,13 +464,13 @@ check_signer_cert(const struct catool_policy *p, gnutls_x509_crt_t *certs,
 		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 			break;
 		if (rc < 0)
-			return refuse(why, why_len, CATOOL_NO_EKU,
+			return catool_refuse(why, why_len, CATOOL_NO_EKU,
 			    "signer %zu: certificate \"%s\": unreadable "
 			    "extended key usage", i, name);
 		found = strcmp(oid, p->require_eku) == 0;
 	}
 	if (!found)
-		return refuse(why, why_len, CATOOL_NO_EKU,
+		return catool_refuse(why, why_len, CATOOL_NO_EKU,
 		    "signer %zu: certificate \"%s\" does not carry %s in its "
 		    "extended key usage (CERTSRV_E_SIGNATURE_REJECTED)", i, name,
 		    p->require_eku);
@@ -506,34 +492,34 @@ check_real_signer(const struct catool_policy *p,
 	gnutls_datum_t data, sig;
 
 	if (strcmp(s->signature_oid, OID_CMC_NO_SIGNATURE) == 0)
-		return refuse(why, why_len, CATOOL_NOT_SIGNED,
+		return catool_refuse(why, why_len, CATOOL_NOT_SIGNED,
 		    "signer %zu is another null signer: no real signature", i);
 	if ((d = digest_of(s->digest_oid)) == GNUTLS_DIG_UNKNOWN)
-		return refuse(why, why_len, CATOOL_UNSUPPORTED_ALG,
+		return catool_refuse(why, why_len, CATOOL_UNSUPPORTED_ALG,
 		    "signer %zu: digest algorithm %s not accepted", i,
 		    s->digest_oid);
 	/* RFC 5652 5.3: signed attributes are required unless id-data. */
 	if (s->signed_attrs == NULL)
-		return refuse(why, why_len, CATOOL_CONTENT_TYPE,
+		return catool_refuse(why, why_len, CATOOL_CONTENT_TYPE,
 		    "signer %zu: no signed attributes", i);
 	if ((k = find_signer_cert(certs, r->cert_count, s)) < 0)
-		return refuse(why, why_len, CATOOL_CERT_MISSING,
+		return catool_refuse(why, why_len, CATOOL_CERT_MISSING,
 		    "signer %zu: its certificate is not in the request's "
 		    "certificates", i);
 	pk = gnutls_x509_crt_get_pk_algorithm(certs[k], NULL);
 	if ((sa = signature_of(s->signature_oid, d,
 	    (gnutls_pk_algorithm_t)(pk < 0 ? 0 : pk))) == GNUTLS_SIGN_UNKNOWN)
-		return refuse(why, why_len, CATOOL_UNSUPPORTED_ALG,
+		return catool_refuse(why, why_len, CATOOL_UNSUPPORTED_ALG,
 		    "signer %zu: signature algorithm %s with digest %s and a "
 		    "%s key not accepted", i, s->signature_oid,
 		    gnutls_digest_get_name(d),
 		    gnutls_pk_get_name((gnutls_pk_algorithm_t)(pk < 0 ? 0 : pk)));
 
-	st = refuse(why, why_len, CATOOL_ISSUE_FAILED, "out of memory");
+	st = catool_refuse(why, why_len, CATOOL_ISSUE_FAILED, "out of memory");
 	if (gnutls_pubkey_init(&pub) < 0)
 		goto cleanup;
 	if (gnutls_pubkey_import_x509(pub, certs[k], 0) < 0) {
-		st = refuse(why, why_len, CATOOL_UNSUPPORTED_ALG,
+		st = catool_refuse(why, why_len, CATOOL_UNSUPPORTED_ALG,
 		    "signer %zu: its certificate's public key is unreadable", i);
 		goto cleanup;
 	}
@@ -544,7 +530,7 @@ check_real_signer(const struct catool_policy *p,
 	/* SHA-1 is accepted: the MS-OTPCE 4.1 example signs with it. */
 	if (gnutls_pubkey_verify_data2(pub, sa,
 	    GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1, &data, &sig) < 0) {
-		st = refuse(why, why_len, CATOOL_BAD_SIGNATURE,
+		st = catool_refuse(why, why_len, CATOOL_BAD_SIGNATURE,
 		    "signer %zu: the signature over the signed attributes does "
 		    "not verify with its certificate's key (%s)", i,
 		    gnutls_sign_get_name(sa));
@@ -559,7 +545,7 @@ check_real_signer(const struct catool_policy *p,
 
 		subject_of(certs[k], name, sizeof(name));
 		if ((v->signer_dn = strdup(name)) == NULL) {
-			st = refuse(why, why_len, CATOOL_ISSUE_FAILED,
+			st = catool_refuse(why, why_len, CATOOL_ISSUE_FAILED,
 			    "out of memory");
 			goto cleanup;
 		}
@@ -580,11 +566,11 @@ catool_upn(const gnutls_datum_t *ext, char **upn, char *why, size_t why_len)
 	unsigned found = 0;
 
 	*upn = NULL;
-	st = refuse(why, why_len, CATOOL_NO_UPN,
+	st = catool_refuse(why, why_len, CATOOL_NO_UPN,
 	    "the subjectAltName holds no UPN");
 	if (gnutls_subject_alt_names_init(&sans) < 0 ||
 	    gnutls_x509_ext_import_subject_alt_names(ext, sans, 0) < 0) {
-		st = refuse(why, why_len, CATOOL_BAD_PKCS10,
+		st = catool_refuse(why, why_len, CATOOL_BAD_PKCS10,
 		    "the subjectAltName is unreadable");
 		goto cleanup;
 	}
@@ -603,13 +589,13 @@ catool_upn(const gnutls_datum_t *ext, char **upn, char *why, size_t why_len)
 		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 			break;
 		if (rc < 0) {
-			st = refuse(why, why_len, CATOOL_BAD_PKCS10,
+			st = catool_refuse(why, why_len, CATOOL_BAD_PKCS10,
 			    "the subjectAltName is unreadable");
 			goto cleanup;
 		}
 		if (type != GNUTLS_SAN_OTHERNAME || oid.data == NULL ||
 		    strlen((const char *)oid.data) != oid.size ||
-		    strcmp((const char *)oid.data, CATOOL_OID_UPN) != 0)
+		    strcmp((const char *)oid.data, OID_MS_UPN) != 0)
 			continue;
 		/* The raw value: a UTF8String (tag 12). */
 		if (san.size > INT_MAX ||
@@ -619,24 +605,24 @@ catool_upn(const gnutls_datum_t *ext, char **upn, char *why, size_t why_len)
 		    (int)san.size - tag_len, &len_len)) <= 0 ||
 		    (size_t)tag_len + (size_t)len_len + (size_t)len !=
 		    san.size) {
-			st = refuse(why, why_len, CATOOL_NO_UPN,
+			st = catool_refuse(why, why_len, CATOOL_NO_UPN,
 			    "the UPN is not a non-empty UTF8String");
 			goto cleanup;
 		}
 		text = san.data + tag_len + len_len;
 		text_len = (size_t)len;
 		if (memchr(text, '\0', text_len) != NULL) {
-			st = refuse(why, why_len, CATOOL_NO_UPN,
+			st = catool_refuse(why, why_len, CATOOL_NO_UPN,
 			    "the UPN holds a NUL byte");
 			goto cleanup;
 		}
 		if (++found > 1) {
-			st = refuse(why, why_len, CATOOL_NO_UPN,
+			st = catool_refuse(why, why_len, CATOOL_NO_UPN,
 			    "more than one UPN");
 			goto cleanup;
 		}
 		if ((*upn = strndup((const char *)text, text_len)) == NULL) {
-			st = refuse(why, why_len, CATOOL_ISSUE_FAILED,
+			st = catool_refuse(why, why_len, CATOOL_ISSUE_FAILED,
 			    "out of memory");
 			goto cleanup;
 		}
@@ -664,10 +650,10 @@ read_upn(gnutls_x509_crq_t crq, char **upn, char *why, size_t why_len)
 	*upn = NULL;
 	if (gnutls_x509_crq_get_extension_by_oid2(crq, "2.5.29.17", 0, &ext,
 	    &crit) < 0)
-		return refuse(why, why_len, CATOOL_NO_UPN,
+		return catool_refuse(why, why_len, CATOOL_NO_UPN,
 		    "the PKCS#10 has no subjectAltName, so no UPN");
 	if ((st = catool_upn(&ext, upn, inner, sizeof(inner))) != CATOOL_OK)
-		refuse(why, why_len, st, "the PKCS#10: %s", inner);
+		catool_refuse(why, why_len, st, "the PKCS#10: %s", inner);
 	gnutls_free(ext.data);
 	return st;
 }
@@ -681,21 +667,21 @@ check_pkcs10(const struct cmsder_signed_request *r, struct catool_verified *v,
 	int rc;
 
 	if (r->pkcs10_len > UINT_MAX)
-		return refuse(why, why_len, CATOOL_BAD_PKCS10,
+		return catool_refuse(why, why_len, CATOOL_BAD_PKCS10,
 		    "the PKCS#10 is too large");
 	der.data = r->pkcs10;
 	der.size = (unsigned)r->pkcs10_len;
 	if (gnutls_x509_crq_init(&v->crq) < 0)
-		return refuse(why, why_len, CATOOL_ISSUE_FAILED,
+		return catool_refuse(why, why_len, CATOOL_ISSUE_FAILED,
 		    "out of memory");
 	if ((rc = gnutls_x509_crq_import(v->crq, &der, GNUTLS_X509_FMT_DER)) <
 	    0)
-		return refuse(why, why_len, CATOOL_BAD_PKCS10,
+		return catool_refuse(why, why_len, CATOOL_BAD_PKCS10,
 		    "the request inside is not a PKCS#10 (%s)",
 		    gnutls_strerror(rc));
 	if ((rc = gnutls_x509_crq_verify(v->crq,
 	    GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1)) < 0)
-		return refuse(why, why_len, CATOOL_BAD_PKCS10,
+		return catool_refuse(why, why_len, CATOOL_BAD_PKCS10,
 		    "the PKCS#10's own signature does not verify (%s)",
 		    gnutls_strerror(rc));
 	return read_upn(v->crq, &v->upn, why, why_len);
@@ -720,7 +706,7 @@ catool_verify(const struct catool_policy *p, const uint8_t *der,
 
 	/* MS-WCCE 3.2.1.4.2.1.4.1.3: must be signed (CRYPT_E_NO_SIGNER). */
 	if (r.signer_count < 2) {
-		st = refuse(why, why_len, CATOOL_NOT_SIGNED,
+		st = catool_refuse(why, why_len, CATOOL_NOT_SIGNED,
 		    r.signer_count == 0 ? "no signer at all: not signed" :
 		    "only one signer: not signed by a registration authority "
 		    "(CRYPT_E_NO_SIGNER)");
@@ -730,12 +716,12 @@ catool_verify(const struct catool_policy *p, const uint8_t *der,
 		goto cleanup;
 
 	if (r.cert_count > CATOOL_CERTS_MAX) {
-		st = refuse(why, why_len, CATOOL_MALFORMED,
+		st = catool_refuse(why, why_len, CATOOL_MALFORMED,
 		    "%zu certificates in the request: more than %d",
 		    r.cert_count, CATOOL_CERTS_MAX);
 		goto cleanup;
 	}
-	st = refuse(why, why_len, CATOOL_ISSUE_FAILED, "out of memory");
+	st = catool_refuse(why, why_len, CATOOL_ISSUE_FAILED, "out of memory");
 	if (r.cert_count > 0 &&
 	    (certs = calloc(r.cert_count, sizeof(*certs))) == NULL)
 		goto cleanup;
@@ -748,7 +734,7 @@ catool_verify(const struct catool_policy *p, const uint8_t *der,
 		    gnutls_x509_crt_import(certs[ncerts], &d,
 		    GNUTLS_X509_FMT_DER) < 0) {
 			gnutls_x509_crt_deinit(certs[ncerts]);
-			st = refuse(why, why_len, CATOOL_MALFORMED,
+			st = catool_refuse(why, why_len, CATOOL_MALFORMED,
 			    "certificate %zu of the request is not an X.509 "
 			    "certificate", ncerts + 1);
 			goto cleanup;
