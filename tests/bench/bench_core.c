@@ -21,6 +21,7 @@
 #include "log.h"
 #include "msg.h"
 #include "signer.h"
+#include "../testutil.h"
 
 static double
 now_us(void)
@@ -31,21 +32,16 @@ now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+/* The request file, or exit: a benchmark without its input measures nothing. */
 static char *
 read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
+	char *buf = tu_read_file(path, len);
 
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 || (buf = malloc((size_t)n + 1)) == NULL ||
-	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+	if (buf == NULL) {
 		fprintf(stderr, "bench: cannot read %s\n", path);
 		exit(2);
 	}
-	fclose(f);
-	*len = (size_t)n;
 	return buf;
 }
 
