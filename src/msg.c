@@ -513,6 +513,19 @@ msg_xml_text(const char *s, size_t len)
 	return true;
 }
 
+/* Frees an xmlBuffer after wiping what it holds (a one-time password). */
+static void
+msg_buffer_free_wiped(xmlBufferPtr buf)
+{
+	xmlChar *left = xmlBufferDetach(buf);
+
+	if (left != NULL) {
+		secret_wipe(left, strlen((const char *)left));
+		xmlFree(left);
+	}
+	xmlBufferFree(buf);
+}
+
 int
 msg_write_request(const struct sign_cert_request *req, char **xml,
     size_t *xml_len)
@@ -556,12 +569,8 @@ msg_write_request(const struct sign_cert_request *req, char **xml,
 cleanup:
 	if (w != NULL)
 		xmlFreeTextWriter(w);
-	if (buf != NULL) {
-		/* What is left in the writer's buffer holds the password too. */
-		secret_wipe(xmlBufferContent(buf) ? (void *)(uintptr_t)
-		    xmlBufferContent(buf) : NULL, (size_t)xmlBufferLength(buf));
-		xmlBufferFree(buf);
-	}
+	if (buf != NULL)
+		msg_buffer_free_wiped(buf);
 	if (doc != NULL) {
 		secret_wipe(doc, len);
 		xmlFree(doc);
