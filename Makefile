@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # otpcep: MS-OTPCE responder. See README.md.
 #   make            build cgi-bin/otpcep (installs missing Debian packages when root)
 #   make check      unit tests (cmocka) and integration tests against real peers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Base64 (RFC 4648 section 4) for the xs:base64Binary attributes of
  * MS-OTPCE 2.2.2 and 2.2.3: strict on the alphabet and the padding, lenient

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Step 5 of MS-OTPCE 3.2.5.1: the CA (or CAs) the client enrolls with.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Time for deadlines: the monotonic clock, which wall-clock changes do not move. */
 #ifndef OTPCEP_CLOCK_H
 #define OTPCEP_CLOCK_H

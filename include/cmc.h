@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Step 4 of MS-OTPCE 3.2.5.1: co-sign the client's PKCS#10 with the dedicated
  * signing certificate, as a CMS SignedData around a CMC PKIData (RFC 5272),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Reading a SignedCertRequest (MS-OTPCE 3.2.5.1 step 4): CMS SignedData
  * (RFC 5652) around a CMC PKIData (RFC 5272), DER with libtasn1 from

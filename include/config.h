@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Configuration: one flat file of `key = value` lines, read once at start-up.
  * docs/configuration.md documents every key. After config_load() succeeds the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Step 1 of MS-OTPCE 3.2.5.1: the client's PKCS#10 certificate request
  * (RFC 2986). Decoding and policy need no network; matching the names in the

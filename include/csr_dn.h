@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Inside the step 1 module (src/csr.c, src/csr_dn.c): distinguished names as
  * RFC 4514 strings, parsed and compared the way step 1 compares a request's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Step 2 of MS-OTPCE 3.2.5.1: the user must be listed in Active Directory.
  * The only module that uses libldap. struct dir is shared and read-only after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Inside the directory module (src/dir.c, dir_name.c, dir_setup.c): what
  * struct dir holds once the configuration is read. Not for other modules;

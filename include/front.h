@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The three ways a request reaches the responder. Each returns the process
  * exit status. Only front_fcgi.c uses libfcgi.

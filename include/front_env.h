@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * What a web server passes in CGI/FastCGI variables (RFC 3875 section 4.1,
  * plus the TLS variables of lighttpd's mod_gnutls and nginx), read into a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * One request, from the HTTP envelope to the response: envelope checks, body
  * read with its size limit, message parse, the procedure, the response

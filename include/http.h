@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The HTTP envelope of MS-OTPCE (1.4, 1.7, 2.1, 2.2), independent of how the
  * request arrived (FastCGI, CGI or replay). Each front fills a struct

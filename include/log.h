@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Logging: to syslog or stderr, chosen at start-up. These few functions are
  * all the logging there is. Anything that came from a request goes through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The Microsoft certificate-request types (MS-WCCE 2.2.2.7), DER with
  * libtasn1 from src/asn/microsoft.asn. Used to read client requests (step 1),

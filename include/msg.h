@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The SignCert messages (MS-OTPCE 2.2.2, 2.2.3, 6). The only module that uses
  * libxml2. Parsing is hardened: no network, no DTD, no entities, one element.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * otpcep: an MS-OTPCE (One-Time Password Certificate Enrollment Protocol) server.
  * Types shared by every module.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * otpcep --probe: the operator's self-test with the production configuration.
  * One line per part on standard output; nothing is served.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * MS-OTPCE 3.2.5.1, "Processing A SignCert Request Message": steps 1 to 6.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Step 3 of MS-OTPCE 3.2.5.1: the one-time password, checked with PAP over
  * RADIUS (RFC 2865), with Message-Authenticator (RFC 3579) on every request

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * RADIUS packets (RFC 2865) as bytes: the Access-Request of a PAP client with
  * a Message-Authenticator (RFC 3579 3.2) first, and the checks every reply

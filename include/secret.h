@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Secrets (RADIUS shared secret, LDAP bind password, key password) come only
  * from their own files. A file that others may read or write is refused.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * What the responder holds for its whole life (struct server, read-only
  * after start-up but for the signer's own reload) and what each worker owns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The signing certificate and its key. Nothing else in the program sees the
  * key: all signing goes through signer_sign(). The certificate and key are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Inside the signer module (src/signer.c, src/signer_load.c): one loaded pair
  * of signing certificate and key, and the loader. Not for other modules:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # make demo: the whole MS-OTPCE flow on 127.0.0.1, from nothing.
 #
 # Generates a throw-away PKI, starts slapd (the directory), FreeRADIUS (a TOTP

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # Installs the Debian 12 packages otpcep needs to build and to run its tests.
 # Usage: scripts/install-deps.sh [--check]
 #   --check  only report: exit 0 when everything is there, else print the one
@@ -8,11 +9,13 @@
 set -eu
 
 BUILD="gcc make pkg-config libfcgi-dev libgnutls28-dev libtasn1-6-dev libtasn1-bin
-libxml2-dev libldap-dev libcurl4-gnutls-dev libcmocka-dev"
+libxml2-dev libldap-dev libcurl4-gnutls-dev libcmocka-dev libseccomp-dev
+libmicrohttpd-dev libunistring-dev libkrb5-dev"
 # Real peers and tools used by `make check`, `make demo` and `make bench`.
 TEST="libxml2-utils gnutls-bin openssl slapd ldap-utils freeradius freeradius-utils
 oathtool softhsm2 p11-kit lighttpd lighttpd-mod-gnutls nginx-light spawn-fcgi
-valgrind curl procps iproute2"
+valgrind curl procps iproute2 wrk prometheus fail2ban krb5-kdc krb5-admin-server
+krb5-user python3-impacket lintian debhelper dpkg-dev fakeroot"
 
 missing=""
 for p in $BUILD $TEST; do

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Base64, RFC 4648 section 4: the XML Schema base64Binary lexical form. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* MS-OTPCE 3.2.5.1 step 5: the CA servers list. */
 #include <ctype.h>
 #include <string.h>

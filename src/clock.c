@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* The monotonic clock for deadlines and durations. */
 #include <time.h>
 

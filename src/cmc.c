@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * MS-OTPCE 3.2.5.1 step 4: "sign the certificate request ... with the signing
  * certificate". The result has the exact shape of the SignedCertRequest a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Reading the SignedCertRequest (CMS SignedData around a CMC PKIData) with
  * libtasn1 and src/asn/cms.asn. Strict DER, every byte used; each part is

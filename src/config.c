@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The configuration file: `key = value` lines, `#` comments, read once at
  * start-up. Every error is reported as file:line, and parsing goes on so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * MS-OTPCE 3.2.5.1 step 1: the client's PKCS#10 request (RFC 2986), with
  * GnuTLS. csr_parse() decodes everything and checks what needs no directory

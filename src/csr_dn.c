@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Step 1's distinguished names: RFC 4514 strings (as GnuTLS prints a subject
  * and as the directory gives a DN) parsed RDN by RDN and compared by type OID

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * MS-OTPCE 3.2.5.1 step 2: "Validate that the user name is listed in Active
  * Directory": the connections and the lookup. The directory module

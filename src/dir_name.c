@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Step 2, before any traffic: the user name as sent (MS-OTPCE 3.1.5.1,
  * DOMAIN\user, or user@suffix) mapped to a configured domain, and values

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Step 2, at start-up: the directory's part of the configuration (ldap_*,
  * domain, upn_suffix) checked and turned into the read-only struct dir, and

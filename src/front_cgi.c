@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * One-shot CGI (RFC 3875): the request in the environment and on stdin, the
  * response with a CGI Status: header on stdout. For debugging a deployment.

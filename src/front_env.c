@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* CGI/FastCGI variables to the HTTP envelope (RFC 3875 4.1). */
 #include <stdbool.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * FastCGI front, the only file that uses libfcgi. `workers` threads each
  * accept and serve requests on one listening socket: from `listen`, from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Replay: a stored HTTP/1.x request (request line, headers, empty line, body)
  * in, the HTTP response out, for debugging and golden-file tests. The stored

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * One request from envelope to response (MS-OTPCE 1.4, 1.7, 2.1, 2.2):
  * transport and envelope faults are HTTP errors, everything that reaches the

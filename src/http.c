@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* The HTTP response head, the same for CGI, FastCGI and replay. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The log: syslog or stderr, a handful of printf-style functions. The target
  * is chosen once at start-up; after that the state is read-only, so workers

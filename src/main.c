@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * otpcep: the MS-OTPCE responder. One binary, three fronts: FastCGI (the
  * default), one-shot CGI (when the environment says so) and replay.

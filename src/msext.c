@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The Microsoft certificate-request types (MS-WCCE 2.2.2.7) in DER, with
  * libtasn1 and the module src/asn/microsoft.asn. The only file that uses

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * otpcep --probe: checks each part a request depends on, the way a request
  * would use it, and prints one line each: the signing certificate (valid

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Step 3 of MS-OTPCE 3.2.5.1: "Validate user name, static password (if
  * available), and one-time password (OTP) ... using PAP over RADIUS".

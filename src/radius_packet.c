@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * RADIUS packet encoding and reply checks for the PAP client of step 3
  * (RFC 2865, RFC 3579 3.2, RFC 3162). Pure functions over byte buffers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Secret files. Refused when group-writable or accessible by others (at most
  * mode 0640: readable by the service's group, as OpenSMTPD and ocserv do),

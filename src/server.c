@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Start-up of the long-lived parts, and each worker's own parts. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The signing certificate and its key (MS-OTPCE 3.2.5.1 step 4; issue 5,
  * "The key" and "Start-up and reload"; docs/protocol.md, "The signing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Loading and checking one signing certificate and key (issue 5, "The key"
  * and "Start-up and reload"): PEM or DER key files, PKCS#12, PKCS#11 tokens;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* The protocol's status codes and the per-request audit record. */
 #include <stdarg.h>
 #include <stdio.h>

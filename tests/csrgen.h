@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Test helper (header only): makes PKCS#10 requests with GnuTLS at test time,
  * shaped like a Windows logon request, with every part optional so that each

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # Runs the unit test programs given as arguments, then (unless --unit-only)
 # every tests/integration/*.sh. Counts cmocka's tests and the integration
 # scripts' PASS:/FAIL: lines, and ends with "N passed, N failed".

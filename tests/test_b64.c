@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Base64 for xs:base64Binary: RFC 4648 test vectors and strictness. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Unit tests for step 5, the CA servers list (src/ca.c). */
 #include <setjmp.h>
 #include <stdarg.h>

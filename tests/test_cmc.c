@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Unit tests for step 4, the SignedCertRequest (src/cmc.c, src/cmsder.c):
  * the parser on the MS-OTPCE 4.1 example, the encoder against that example

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Unit tests for the configuration parser (src/config.c). */
 #include <setjmp.h>
 #include <stdarg.h>

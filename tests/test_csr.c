@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Step 1 of MS-OTPCE 3.2.5.1: the PKCS#10 of example 4.1 and requests made
  * here with GnuTLS (tests/csrgen.h), each breaking one rule.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Unit tests for the directory module (src/dir.c): RFC 4515 escaping, the
  * filter, user name parsing and domain mapping, start-up checks. The lookups

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Unit tests for log escaping (src/log.c) and the audit reason. */
 #include <setjmp.h>
 #include <stdarg.h>

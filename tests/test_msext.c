@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The Microsoft request types (MS-WCCE 2.2.2.7): the bytes of the MS-OTPCE
  * 4.1 example, round trips, and hostile DER (truncated, wrong tags, huge

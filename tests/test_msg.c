@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The SignCert messages: every spec example, hostile and malformed documents,
  * and the schema validity (section 6, schema/otpcep.xsd) of every response.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Unit tests for the RADIUS client (src/radius_packet.c, src/radius.c).
  * The expected bytes were computed at authoring time with Python's hashlib

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Unit tests for secret files (src/secret.c). */
 #include <setjmp.h>
 #include <stdarg.h>

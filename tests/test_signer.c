@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Unit tests for the signing certificate and key (src/signer.c). Keys and
  * certificates are made here with GnuTLS, so each test can pick exact

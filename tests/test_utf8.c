@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* UTF-8 well-formedness (RFC 3629 section 4) and the control-character policies. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Small helpers shared by the unit tests (not a module: header only). */
 #ifndef OTPCEP_TESTUTIL_H
 #define OTPCEP_TESTUTIL_H

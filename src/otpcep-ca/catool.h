@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * otpcep-ca: the CA step of the demo and the tests (issue 6). Active Directory
  * Certificate Services cannot run here, so this tool stands in for it: it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Issuing the short-lived logon certificate from the local test CA, as the
  * Enterprise CA would from the smart card logon template (issue 6, "The CA

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * otpcep-ca: verifies a SignedCertRequest as an Enterprise CA's policy does
  * and issues the short-lived smart card logon certificate from a local test

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The checks an Enterprise CA's policy makes on a co-signed SignedCertRequest
  * before it issues (interop-notes section 1; MS-WCCE 3.2.1.4.2.1.4.1.3 for the

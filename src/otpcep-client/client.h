@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * otpcep-client: the client role of MS-OTPCE 3.1 for Linux. Makes a key and
  * a Windows-shaped PKCS#10 (or takes one), sends the SignCert Request

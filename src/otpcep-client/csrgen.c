@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The certificate request of MS-OTPCE 3.1.5.1, shaped like the one a Windows
  * client sends (the 4.1 example, decoded in tests/data/spec/README.md):

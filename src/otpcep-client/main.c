@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * otpcep-client: enrolls for a one-time-password logon certificate over
  * MS-OTPCE (the client role of section 3.1), and tests a deployment.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The SignCert Response (MS-OTPCE 2.2.3), read by the message module's
  * msg_parse_response(): the same hardened libxml2 reader the responder uses

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * The SignCert Request over HTTPS with libcurl (MS-OTPCE 2.1: a secured
  * channel; 2.2: Content-Type application/xml;charset=utf-8 and

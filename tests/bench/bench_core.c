@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * make bench: the cost of one request's CPU work, stage by stage, with real
  * inputs (the Windows-made PKCS#10 of example 4.1) and a real signing key,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # make bench: stage costs (bench_core) with a throw-away signing PKI, then the
 # whole responder: process start-up in CGI mode, and requests per second
 # through lighttpd + FastCGI. Numbers, not pass/fail: targets are in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * libFuzzer target: the SignedCertRequest reader (CMS SignedData around CMC
  * PKIData, RFC 5652 / RFC 5272), which otpcep-ca runs on files it is given.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* libFuzzer target: the configuration parser must never crash or leak. */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * libFuzzer target: step 1 on any bytes. csr_parse() and, when it accepts,
  * csr_match_user() must never crash, hang or leak. The seed is the PKCS#10

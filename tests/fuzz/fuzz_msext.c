@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * libFuzzer target: the three Microsoft request-type decoders on any bytes
  * (in a request they are reached only after the signature verifies, so

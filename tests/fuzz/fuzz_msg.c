@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * libFuzzer target: the signCertRequest parser (the first thing a client's
  * bytes reach) must never crash, leak or hang; what it accepts must write back

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * libFuzzer target: RADIUS replies (RFC 2865, RFC 3579). Anyone who can send
  * a UDP datagram to our port can reach radius_pkt_check_reply(), so every

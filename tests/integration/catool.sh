@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # otpcep-ca, the CA step (issue 6): SignedCertRequests made by the real signer
 # (drv_cmc, step 4's code) with keys from a throw-away PKI are verified as an
 # Enterprise CA's policy does and issued from the test CA; the issued

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # otpcep-client against the responder behind lighttpd (the shipped sample,
 # HTTPS with client certificates, from lib_web.sh): what it sends, what it
 # makes, how it fails. Success needs the directory, RADIUS and the signer:

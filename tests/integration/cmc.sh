@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # Step 4: the SignedCertRequest, signed by the real signer (drv_cmc) with keys
 # from a throw-away PKI, checked piece by piece with openssl, which did not
 # write it: the CMS parses, messageDigest is the digest of the eContent, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # --check-config reports every problem of a broken file as file:line and
 # exits non-zero; a good file passes, found through $OTPCEP_CONFIG.
 . "$(dirname "$0")/lib.sh"

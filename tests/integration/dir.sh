@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # MS-OTPCE 3.2.5.1 step 2 against a real slapd (tests/fixtures/slapd):
 # names, domains, UPNs, disabled and duplicate accounts, filter injection,
 # a stopped, hung and restarted server, failover, wrong bind password, TLS.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Driver for tests/integration/catool.sh: makes the SignedCertRequests that
  * the real signer refuses to make, so that otpcep-ca can be shown to refuse

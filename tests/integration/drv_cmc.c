@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Driver for tests/integration/cmc.sh: loads the signer from a configuration
  * file and signs certificate requests with cmc_sign_request(), as step 4 of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Driver for tests/integration/dir.sh: one struct dir and one dir_conn (as
  * one worker has), looking up each name in turn on the same connection.

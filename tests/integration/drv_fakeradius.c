@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * A tiny fake RADIUS server for tests/integration/radius.sh: the replies a
  * real FreeRADIUS will not send.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Driver for tests/integration/radius.sh: step 3 alone, against real peers.
  *   drv_radius [-v] [-j N] CONFIG USER [PASSWORD_FILE]

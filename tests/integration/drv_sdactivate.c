@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Plays systemd socket activation (sd_listen_fds(3)) for the tests, where
  * systemd itself cannot run. Like systemd, it creates the listening Unix

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Driver for tests/integration/signer.sh: loads the signer from a
  * configuration file, then reads commands from stdin, one per line, and

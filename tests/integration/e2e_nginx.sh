@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # End-to-end through nginx: see lib_e2e.sh.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/lib_e2e.sh"

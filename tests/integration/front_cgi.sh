@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # The one-shot CGI front as a real process: the envelope rules of MS-OTPCE
 # 1.7, 2.1, 2.2 and example 4.4 (issue 2's "done when").
 . "$(dirname "$0")/lib.sh"

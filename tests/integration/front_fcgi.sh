@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # The FastCGI front behind a real lighttpd: a responder with `listen`, one
 # that lighttpd spawns itself (socket on fd 0), one under spawn-fcgi; many
 # requests at once, a client that goes away, SIGHUP and SIGTERM.

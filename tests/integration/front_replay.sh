@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # Replay mode: a stored HTTP request in, the HTTP response out.
 . "$(dirname "$0")/lib.sh"
 G="$TOP/tests/data/golden"

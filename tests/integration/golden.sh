@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # Golden Success: example 4.1 replayed through the whole procedure (the real
 # slapd, the real FreeRADIUS, a fixed signing key from tests/fixtures/golden)
 # gives a byte-identical response: the MS-OTPCE signCertResponse with the

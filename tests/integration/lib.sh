@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # Shared by the integration tests: sourced, never run. Each test script
 #   . "$(dirname "$0")/lib.sh"
 # gets $TOP, $OTPCEP (the responder), $T (its own temporary folder, removed

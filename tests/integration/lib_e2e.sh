@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # The end-to-end test body, run once per web server by e2e_lighttpd.sh and
 # e2e_nginx.sh: sourced after lib.sh, never run. e2e_run WEB starts the whole
 # stack (lib_stack.sh) in front of WEB and checks every status the protocol

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # A throw-away PKI for tests: sourced after lib.sh, never run. Uses certtool
 # (gnutls-bin) and, for pki_softhsm, softhsm2-util and p11tool.
 #

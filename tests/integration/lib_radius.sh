@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # Shared by integration tests that need a real FreeRADIUS: sourced after
 # lib.sh, never run. Defines
 #   freeradius_start [NAME] [SIGN_REPLIES]

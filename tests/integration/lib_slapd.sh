@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # A real slapd for the integration tests: sourced after lib.sh, never run.
 #
 #   . "$(dirname "$0")/lib.sh"

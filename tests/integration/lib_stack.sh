@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # The whole otpcep stack on 127.0.0.1, for the end-to-end tests and
 # `make demo`: sourced after lib.sh, never run.
 #

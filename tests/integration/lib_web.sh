@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # HTTPS web servers in front of the responder, for tests and `make demo`:
 # sourced after lib.sh and lib_pki.sh, never run. The servers run the shipped
 # samples etc/lighttpd/otpcep.conf and etc/nginx/otpcep.conf, rendered into

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # otpcep --probe against the real slapd and FreeRADIUS: one line per part,
 # exit 0 only when every part is up.
 . "$(dirname "$0")/lib.sh"

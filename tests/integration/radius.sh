@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # Step 3 (MS-OTPCE 3.2.5.1): the PAP client against a real FreeRADIUS 3.2
 # started from tests/fixtures/freeradius, and against drv_fakeradius for the
 # replies FreeRADIUS will not send (BlastRADIUS forgeries and friends).

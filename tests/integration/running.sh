@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # The running responder behind lighttpd, with the real slapd and FreeRADIUS:
 # twelve enrollments at once on four workers all succeed;
 # a slow RADIUS server holds only the worker waiting on it (issue 2), and a

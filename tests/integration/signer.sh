@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # The signing certificate and key (issue 5): start-up checks through the real
 # responder (otpcep --check-config), signatures verified with the
 # certificate's public key (drv_signer) for PEM, DER, PKCS#12 and SoftHSM2

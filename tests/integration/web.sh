@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # The shipped web server samples, run for real: etc/lighttpd/otpcep.conf
 # (mod_gnutls) and etc/nginx/otpcep.conf in front of the responder over a
 # Unix socket, HTTPS with client certificates; etc/spawn-fcgi.example starts
