@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
+/*
+ * Names for logs: CertServerRequest dispositions (MS-WCCE 3.2.1.4.3.1.1),
+ * the HRESULTs AD CS answers with (winerror.h values, MS-ERREF 2.1), and the
+ * DCE/RPC fault statuses (MS-RPCE 2.2.2.12 / C706 appendix E).
+ */
+#include <stddef.h>
+
+#include "dcerpc.h"
+#include "icpr.h"
+
+/* MS-ICPR 1.9 */
+const struct dcerpc_syntax icpr_syntax = {
+	{ 0x91ae6020, 0x9e3c, 0x11cf, { 0x8d, 0x7c },
+	  { 0x00, 0xaa, 0x00, 0xc0, 0x91, 0xbe } }, 0, 0
+};
+
+const char *
+icpr_disposition_name(uint32_t disposition)
+{
+	switch (disposition) {
+	case ICPR_CR_DISP_INCOMPLETE: return "CR_DISP_INCOMPLETE";
+	case ICPR_CR_DISP_ERROR: return "CR_DISP_ERROR";
+	case ICPR_CR_DISP_DENIED: return "CR_DISP_DENIED";
+	case ICPR_CR_DISP_ISSUED: return "CR_DISP_ISSUED";
+	case ICPR_CR_DISP_ISSUED_OUT_OF_BAND: return "CR_DISP_ISSUED_OUT_OF_BAND";
+	case ICPR_CR_DISP_UNDER_SUBMISSION: return "CR_DISP_UNDER_SUBMISSION";
+	case ICPR_CR_DISP_REVOKED: return "CR_DISP_REVOKED";
+	default: return "CR_DISP_(unknown)";
+	}
+}
+
+static const struct {
+	uint32_t value;
+	const char *name;
+} hresults[] = {
+	{ 0x00000000u, "S_OK" },
+	{ 0x80004005u, "E_FAIL" },
+	{ 0x80070005u, "E_ACCESSDENIED" },
+	{ 0x8007000eu, "E_OUTOFMEMORY" },
+	{ 0x80070057u, "E_INVALIDARG" },
+	{ 0x80070002u, "ERROR_FILE_NOT_FOUND" },
+	{ 0x800706bau, "RPC_S_SERVER_UNAVAILABLE" },
+	{ 0x80090006u, "NTE_BAD_SIGNATURE" },
+	{ 0x80090016u, "NTE_BAD_KEYSET" },
+	{ 0x80091004u, "CRYPT_E_INVALID_MSG_TYPE" },
+	{ 0x80092002u, "CRYPT_E_BAD_ENCODE" },
+	{ 0x80092004u, "CRYPT_E_NOT_FOUND" },
+	{ 0x80093100u, "CRYPT_E_ASN1_ERROR" },
+	{ 0x800b0101u, "CERT_E_EXPIRED" },
+	{ 0x800b0109u, "CERT_E_UNTRUSTEDROOT" },
+	{ 0x800b0110u, "CERT_E_WRONG_USAGE" },
+	/* MS-ERREF 2.1: certsrv (FACILITY_SECURITY 0x0940..) */
+	{ 0x80094001u, "CERTSRV_E_BAD_REQUESTSUBJECT" },
+	{ 0x80094002u, "CERTSRV_E_NO_REQUEST" },
+	{ 0x80094003u, "CERTSRV_E_BAD_REQUESTSTATUS" },
+	{ 0x80094004u, "CERTSRV_E_PROPERTY_EMPTY" },
+	{ 0x80094005u, "CERTSRV_E_INVALID_CA_CERTIFICATE" },
+	{ 0x80094006u, "CERTSRV_E_SERVER_SUSPENDED" },
+	{ 0x80094007u, "CERTSRV_E_ENCODING_LENGTH" },
+	{ 0x80094008u, "CERTSRV_E_ROLECONFLICT" },
+	{ 0x80094009u, "CERTSRV_E_RESTRICTEDOFFICER" },
+	{ 0x8009400au, "CERTSRV_E_KEY_ARCHIVAL_NOT_CONFIGURED" },
+	{ 0x8009400bu, "CERTSRV_E_NO_VALID_KRA" },
+	{ 0x8009400cu, "CERTSRV_E_BAD_REQUEST_KEY_ARCHIVAL" },
+	{ 0x8009400du, "CERTSRV_E_NO_CAADMIN_DEFINED" },
+	{ 0x8009400eu, "CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE" },
+	{ 0x8009400fu, "CERTSRV_E_NO_DB_SESSIONS" },
+	{ 0x80094010u, "CERTSRV_E_ALIGNMENT_FAULT" },
+	{ 0x80094011u, "CERTSRV_E_ENROLL_DENIED" },
+	{ 0x80094012u, "CERTSRV_E_TEMPLATE_DENIED" },
+	{ 0x80094013u, "CERTSRV_E_DOWNLEVEL_DC_SSL_OR_UPGRADE" },
+	{ 0x80094014u, "CERTSRV_E_ADMIN_DENIED_REQUEST" },
+	{ 0x80094015u, "CERTSRV_E_NO_POLICY_SERVER" },
+	{ 0x80094800u, "CERTSRV_E_UNSUPPORTED_CERT_TYPE" },
+	{ 0x80094801u, "CERTSRV_E_NO_CERT_TYPE" },
+	{ 0x80094802u, "CERTSRV_E_TEMPLATE_CONFLICT" },
+	{ 0x80094803u, "CERTSRV_E_SUBJECT_ALT_NAME_REQUIRED" },
+	{ 0x80094804u, "CERTSRV_E_ARCHIVED_KEY_REQUIRED" },
+	{ 0x80094805u, "CERTSRV_E_SMIME_REQUIRED" },
+	{ 0x80094806u, "CERTSRV_E_BAD_RENEWAL_SUBJECT" },
+	{ 0x80094807u, "CERTSRV_E_BAD_TEMPLATE_VERSION" },
+	{ 0x80094808u, "CERTSRV_E_TEMPLATE_POLICY_REQUIRED" },
+	{ 0x80094809u, "CERTSRV_E_SIGNATURE_POLICY_REQUIRED" },
+	{ 0x8009480au, "CERTSRV_E_SIGNATURE_COUNT" },
+	{ 0x8009480bu, "CERTSRV_E_SIGNATURE_REJECTED" },
+	{ 0x8009480cu, "CERTSRV_E_ISSUANCE_POLICY_REQUIRED" },
+	{ 0x8009480du, "CERTSRV_E_SUBJECT_UPN_REQUIRED" },
+	{ 0x8009480eu, "CERTSRV_E_SUBJECT_DIRECTORY_GUID_REQUIRED" },
+	{ 0x8009480fu, "CERTSRV_E_SUBJECT_DNS_REQUIRED" },
+	{ 0x80094810u, "CERTSRV_E_ARCHIVED_KEY_UNEXPECTED" },
+	{ 0x80094811u, "CERTSRV_E_KEY_LENGTH" },
+	{ 0x80094812u, "CERTSRV_E_SUBJECT_EMAIL_REQUIRED" },
+	{ 0x80094813u, "CERTSRV_E_UNKNOWN_CERT_TYPE" },
+	{ 0x80094814u, "CERTSRV_E_CERT_TYPE_OVERLAP" },
+	{ 0x80094815u, "CERTSRV_E_TOO_MANY_SIGNATURES" },
+	{ 0x80094816u, "CERTSRV_E_RENEWAL_BAD_PUBLIC_KEY" },
+	{ 0x80094817u, "CERTSRV_E_INVALID_EK" },
+	/* MS-RPCE 2.2.2.12 / C706 appendix E: fault statuses */
+	{ 0x00000005u, "nca_s_fault_access_denied" },
+	{ 0x000006f7u, "nca_s_fault_ndr (RPC_X_BAD_STUB_DATA)" },
+	{ 0x00000721u, "nca_s_fault_sec_pkg_error (RPC_S_SEC_PKG_ERROR)" },
+	{ 0x000006d1u, "RPC_S_PROCNUM_OUT_OF_RANGE" },
+	{ 0x000006b5u, "RPC_S_UNKNOWN_IF" },
+	{ 0x1c010002u, "nca_s_op_rng_error" },
+	{ 0x1c010003u, "nca_s_unk_if" },
+	{ 0x1c01000bu, "nca_s_proto_error" },
+	{ 0x1c000020u, "nca_s_fault_remote_no_memory" },
+	{ 0x16c9a0d6u, "EPT_S_NOT_REGISTERED" },
+};
+
+const char *
+icpr_hresult_name(uint32_t hresult)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(hresults) / sizeof(hresults[0]); i++)
+		if (hresults[i].value == hresult)
+			return hresults[i].name;
+	return NULL;
+}
