@@ -194,7 +194,7 @@ renewal_state_write(const char *path, const struct renewal_state *st)
 	if (strchr(st->pending_key, '\n') != NULL)
 		return -1;
 	/* One line per key: a newline in the message would start another. */
-	for (i = 0; st->last_error[i] && i < sizeof(err) - 1; i++)
+	for (i = 0; i < sizeof(err) - 1 && st->last_error[i]; i++)
 		err[i] = st->last_error[i] == '\n' || st->last_error[i] == '\r' ?
 		    ' ' : st->last_error[i];
 	err[i] = '\0';
