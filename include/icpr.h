@@ -30,24 +30,7 @@ extern const struct dcerpc_syntax icpr_syntax;
 #define ICPR_CR_IN_CMC			0x00000400u
 #define ICPR_CR_IN_RPC			0x00020000u
 
-/* MS-ICPR 3.2.4.1.1 / MS-WCCE 3.2.1.4.3.1.1: pdwDisposition. */
-#define ICPR_CR_DISP_INCOMPLETE		0u
-#define ICPR_CR_DISP_ERROR		1u
-#define ICPR_CR_DISP_DENIED		2u
-#define ICPR_CR_DISP_ISSUED		3u
-#define ICPR_CR_DISP_ISSUED_OUT_OF_BAND	4u
-#define ICPR_CR_DISP_UNDER_SUBMISSION	5u
-#define ICPR_CR_DISP_REVOKED		6u
-
-/* HRESULTs we test for (names of many more: icpr_hresult_name). */
-#define ICPR_S_OK			0x00000000u
-#define ICPR_E_ACCESSDENIED		0x80070005u
-#define ICPR_E_INVALIDARG		0x80070057u
-#define ICPR_CERTSRV_E_BAD_REQUESTSUBJECT 0x80094001u
-#define ICPR_CERTSRV_E_TEMPLATE_DENIED	0x80094012u
-#define ICPR_CERTSRV_E_UNSUPPORTED_CERT_TYPE 0x80094800u
-#define ICPR_CRYPT_E_INVALID_MSG_TYPE	0x80091004u
-#define ICPR_NTE_BAD_SIGNATURE		0x80090006u
+/* Dispositions (CR_DISP_*) and HRESULT names for logs: include/hresult.h. */
 
 /* Bound on a [string] authority in units (MS-ICPR: a CA name). */
 #define ICPR_AUTHORITY_MAX		1024
@@ -101,14 +84,6 @@ enum dcerpc_err icpr_response_encode(const struct icpr_response *r,
 enum dcerpc_err icpr_response_decode(const uint8_t *stub, size_t len,
     struct icpr_response *r);
 void icpr_response_clear(struct icpr_response *r);
-
-/* "CR_DISP_ISSUED", ...; "CR_DISP_(unknown)" otherwise. */
-const char *icpr_disposition_name(uint32_t disposition);
-/*
- * "CERTSRV_E_TEMPLATE_DENIED", "E_ACCESSDENIED", "RPC_S_SEC_PKG_ERROR",
- * nca_s_* fault names, ...; NULL when unknown (print it in hex).
- */
-const char *icpr_hresult_name(uint32_t hresult);
 
 /* How the client reaches the CA. */
 struct icpr_client_params {
