@@ -51,6 +51,16 @@ static const char usage_text[] =
 "CA; 4 the CA cannot be reached, bound or sealed; 64 usage; 78 the\n"
 "configuration is not usable. See otpcep-enroll(8).\n";
 
+/* A usage error: the short form on stderr, EX_USAGE (the project's convention). */
+static int
+enroll_usage(void)
+{
+	fputs("usage: otpcep-enroll [-c FILE] [-v] renew [--force] | watch [--loop] |\n"
+	    "                     probe [host\\CA]\n"
+	    "Try 'otpcep-enroll --help'.\n", stderr);
+	return ENROLL_EXIT_USAGE;
+}
+
 static volatile sig_atomic_t enroll_stop;
 
 static void
@@ -470,13 +480,11 @@ main(int argc, char **argv)
 		case 'v': verbose = true; break;
 		case 'h': fputs(usage_text, stdout); return ENROLL_EXIT_OK;
 		case 'V': printf("otpcep-enroll %s\n", OTPCEP_VERSION); return 0;
-		default: fputs(usage_text, stderr); return ENROLL_EXIT_USAGE;
+		default: return enroll_usage();
 		}
 	}
-	if (optind >= argc) {
-		fputs(usage_text, stderr);
-		return ENROLL_EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return enroll_usage();
 	cmd = argv[optind++];
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == 'f' && strcmp(cmd, "renew") == 0)
@@ -487,17 +495,14 @@ main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return ENROLL_EXIT_OK;
 		} else {
-			fprintf(stderr, "otpcep-enroll: option not for %s\n", cmd);
-			return ENROLL_EXIT_USAGE;
+			return enroll_usage();
 		}
 	}
 	if ((strcmp(cmd, "probe") == 0 && argc - optind > 1) ||
 	    (strcmp(cmd, "probe") != 0 && argc - optind > 0) ||
 	    (strcmp(cmd, "renew") != 0 && strcmp(cmd, "watch") != 0 &&
-	    strcmp(cmd, "probe") != 0)) {
-		fputs(usage_text, stderr);
-		return ENROLL_EXIT_USAGE;
-	}
+	    strcmp(cmd, "probe") != 0))
+		return enroll_usage();
 	log_init(LOG_TO_STDERR, verbose);
 	umask(077);
 	memset(&sa, 0, sizeof(sa));
