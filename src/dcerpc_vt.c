@@ -156,3 +156,37 @@ dcerpc_vt_parse(const uint8_t *stub, size_t stub_len, size_t ndr_end,
 		return DCERPC_E_BAD_TRAILER;
 	return DCERPC_OK;
 }
+
+enum dcerpc_err
+dcerpc_vt_find(const uint8_t *stub, size_t stub_len, struct dcerpc_vt *vt,
+    size_t *vt_off)
+{
+	size_t off;
+
+	memset(vt, 0, sizeof(*vt));
+	*vt_off = stub_len;
+	/*
+	 * MS-RPCE 2.2.2.13: the trailer ends the stub and starts 4-aligned;
+	 * a server that does not know where the NDR data ends looks for the
+	 * signature backwards, as Samba does. The smallest trailer is the
+	 * signature and one 8-byte command.
+	 */
+	if (stub_len < DCERPC_VT_SIGNATURE_LEN + 8)
+		return DCERPC_OK;
+	off = (stub_len - DCERPC_VT_SIGNATURE_LEN - 8) & ~(size_t)3;
+	for (;;) {
+		if (memcmp(stub + off, vt_signature, DCERPC_VT_SIGNATURE_LEN) ==
+		    0) {
+			enum dcerpc_err r = dcerpc_vt_parse(stub, stub_len,
+			    off, vt);
+
+			if (r == DCERPC_OK)
+				*vt_off = off;
+			return r;
+		}
+		if (off < 4)
+			break;
+		off -= 4;
+	}
+	return DCERPC_OK;
+}
