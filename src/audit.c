@@ -37,8 +37,9 @@ audit_upn(struct audit *a, gnutls_x509_crq_t crq)
 			return;
 		if (r < 0 || type != GNUTLS_SAN_OTHERNAME)
 			continue;
+		/* MS-WCCE: szOID_NT_PRINCIPAL_NAME, the UPN otherName. */
 		if (gnutls_x509_crq_get_subject_alt_othername_oid(crq, seq, oid,
-		    &oid_len) != GNUTLS_SAN_OTHERNAME_MSUSERPRINCIPAL)
+		    &oid_len) < 0 || strcmp(oid, "1.3.6.1.4.1.311.20.2.3") != 0)
 			continue;
 		in.data = raw;
 		in.size = (unsigned)raw_len;

@@ -162,9 +162,14 @@ static void
 audit_log(const struct audit *a, const struct http_request *req, int http,
     const char *status, long long us)
 {
-	char addr[64];
+	char addr[64], reason[AUDIT_REASON_MAX];
+	size_t i;
 	int prio;
 
+	/* Our reasons may quote (escaped) request bytes in '"': keep the field whole. */
+	for (i = 0; i + 1 < sizeof(reason) && a->reason[i] != '\0'; i++)
+		reason[i] = a->reason[i] == '"' ? '\'' : a->reason[i];
+	reason[i] = '\0';
 	log_escape(addr, sizeof(addr), req->remote_addr ? req->remote_addr : "-",
 	    req->remote_addr ? strlen(req->remote_addr) : 1);
 	if (http == 200 && strcmp(status, "Success") == 0)
@@ -176,7 +181,7 @@ audit_log(const struct audit *a, const struct http_request *req, int http,
 	log_at(prio, "request %s from=%s client=\"%s\" user=\"%s\" http=%d "
 	    "status=%s reason=\"%s\" subject=\"%s\" upn=\"%s\" key_sha256=%s "
 	    "ms=%lld", a->request_id, addr, OR_DASH(a->client), OR_DASH(a->user),
-	    http, status, OR_DASH(a->reason), OR_DASH(a->subject),
+	    http, status, OR_DASH(reason), OR_DASH(a->subject),
 	    OR_DASH(a->upn), OR_DASH(a->key_sha256), us / 1000);
 }
 
