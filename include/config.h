@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/otpcep/otpcep.conf"
 
@@ -37,6 +38,12 @@ struct config {
 	bool require_https;
 	bool require_client_cert;
 	size_t max_request_bytes;
+
+	/* The service user and group (issue 11): resolved when the file is read. */
+	char *user;			/* NULL: no privilege drop */
+	char *group;			/* NULL: the user's primary group */
+	uid_t uid;			/* valid when user != NULL */
+	gid_t gid;			/* valid when user != NULL */
 
 	/* Step 1: the certificate request */
 	char *template;			/* OID or template name */

@@ -6,7 +6,9 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,8 @@ static const struct key_def keys[] = {
 	BOOL(require_client_cert),
 	{ "max_request_bytes", K_UINT, OFF(max_request_bytes), 1024,
 	    16 * 1024 * 1024, NULL },
+	STR(user),
+	STR(group),
 
 	STR(template),
 	BOOL(allow_sha1_csr),
@@ -528,9 +532,47 @@ check_radius_servers(struct parse_state *st, const struct config *cfg)
 	}
 }
 
+/*
+ * user and group (issue 11): the account every process runs as after
+ * start-up. Resolved here, so that a name that does not exist is a
+ * file:line error of --check-config, not a surprise at the privilege drop.
+ * Without group, the user's primary group (as nginx and ocserv do).
+ */
+static void
+check_service_ids(struct parse_state *st, struct config *cfg)
+{
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	char buf[4096];
+	int e;
+
+	if (cfg->group != NULL && cfg->user == NULL)
+		config_error(st, line_of(st, "group"),
+		    "group: goes with 'user' (the service user)");
+	if (cfg->user == NULL)
+		return;
+	e = getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &pwp);
+	if (pwp == NULL) {
+		config_error(st, line_of(st, "user"), "user: '%s': %s", cfg->user,
+		    e ? strerror(e) : "no such user");
+		return;
+	}
+	cfg->uid = pw.pw_uid;
+	cfg->gid = pw.pw_gid;
+	if (cfg->group == NULL)
+		return;
+	e = getgrnam_r(cfg->group, &gr, buf, sizeof(buf), &grp);
+	if (grp == NULL) {
+		config_error(st, line_of(st, "group"), "group: '%s': %s",
+		    cfg->group, e ? strerror(e) : "no such group");
+		return;
+	}
+	cfg->gid = gr.gr_gid;
+}
+
 /* Cross-field rules, all in one place, after the whole file was read. */
 static void
-config_validate(struct parse_state *st, const struct config *cfg)
+config_validate(struct parse_state *st, struct config *cfg)
 {
 	static const char *const dir_keys[] = { "ldap_uri", "domain" };
 	static const char *const radius_keys[] = { "radius_server",
@@ -562,6 +604,7 @@ config_validate(struct parse_state *st, const struct config *cfg)
 	check_list_pairs(st, &cfg->domain, "domain", "NETBIOSNAME base-dn");
 	check_list_pairs(st, &cfg->upn_suffix, "upn_suffix", "suffix NETBIOSNAME");
 	check_radius_servers(st, cfg);
+	check_service_ids(st, cfg);
 	if (cfg->ldap_filter && strstr(cfg->ldap_filter, "%u") == NULL)
 		config_error(st, line_of(st, "ldap_filter"),
 		    "ldap_filter: must contain %%u (the escaped user name)");
