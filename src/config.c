@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "ca.h"
 #include "config.h"
@@ -52,6 +53,23 @@ static const struct key_enum digest_values[] = {
 	{ NULL, 0 },
 };
 
+/* syslog(3) facilities an operator may route on (rsyslog, journald). */
+static const struct key_enum facility_values[] = {
+	{ "daemon", LOG_DAEMON },
+	{ "auth", LOG_AUTH },
+	{ "authpriv", LOG_AUTHPRIV },
+	{ "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 },
+	{ "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 },
+	{ NULL, 0 },
+};
+
 static const struct key_enum log_values[] = {
 	{ "stderr", 0 },
 	{ "syslog", 1 },
@@ -70,6 +88,7 @@ static const struct key_def keys[] = {
 	UINT(workers, 1, 256),
 	STR(listen),
 	{ "log", K_ENUM, OFF(log_syslog), 0, 0, log_values },
+	ENUM(log_facility, facility_values),
 	BOOL(log_verbose),
 	BOOL(require_https),
 	BOOL(require_client_cert),
@@ -77,6 +96,8 @@ static const struct key_def keys[] = {
 	    16 * 1024 * 1024, NULL },
 	STR(user),
 	STR(group),
+	STR(metrics_listen),
+	UINT(health_window_s, 1, 86400),
 
 	STR(template),
 	BOOL(allow_sha1_csr),
@@ -117,6 +138,17 @@ static const struct key_def keys[] = {
 
 	STR(probe_user),
 	PATH(probe_password_file),
+
+	STR(enroll_ca),
+	STR(enroll_template),
+	PATH(enroll_keytab),
+	STR(enroll_principal),
+	STR(enroll_spn),
+	STR(enroll_ca_address),
+	UINT(enroll_epm_port, 1, 65535),
+	PATH(enroll_state_file),
+	UINT(enroll_retry_s, 10, 86400),
+	UINT(enroll_timeout_ms, 100, 300000),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -153,6 +185,8 @@ config_defaults(struct config *cfg)
 {
 	cfg->workers = 4;
 	cfg->log_syslog = true;
+	cfg->log_facility = LOG_DAEMON;
+	cfg->health_window_s = 120;
 	cfg->require_https = true;
 	cfg->require_client_cert = false;
 	cfg->max_request_bytes = 64 * 1024;
@@ -166,6 +200,9 @@ config_defaults(struct config *cfg)
 	cfg->signing_digest = DIGEST_SHA256;
 	cfg->signing_warn_hours = 24;
 	cfg->issuing_ca_count = 1;
+	cfg->enroll_epm_port = 135;	/* MS-RPCE 2.1.1.1: the endpoint mapper */
+	cfg->enroll_retry_s = 3600;
+	cfg->enroll_timeout_ms = 30000;
 }
 
 /* Fills in string defaults that need allocation. Returns -1 when out of memory. */
@@ -570,6 +607,23 @@ check_service_ids(struct parse_state *st, struct config *cfg)
 	cfg->gid = gr.gr_gid;
 }
 
+/* metrics_listen = HOST:PORT, [v6addr]:PORT (issue 12). */
+static void
+check_metrics_listen(struct parse_state *st, const struct config *cfg)
+{
+	const char *colon;
+	unsigned long port;
+
+	if (cfg->metrics_listen == NULL)
+		return;
+	colon = strrchr(cfg->metrics_listen, ':');
+	if (colon == NULL || colon == cfg->metrics_listen ||
+	    parse_uint(colon + 1, 1, 65535, &port) != 0 ||
+	    (cfg->metrics_listen[0] == '[' && colon[-1] != ']'))
+		config_error(st, line_of(st, "metrics_listen"),
+		    "metrics_listen: '%s' is not HOST:PORT", cfg->metrics_listen);
+}
+
 /* Cross-field rules, all in one place, after the whole file was read. */
 static void
 config_validate(struct parse_state *st, struct config *cfg)
@@ -605,12 +659,21 @@ config_validate(struct parse_state *st, struct config *cfg)
 	check_list_pairs(st, &cfg->upn_suffix, "upn_suffix", "suffix NETBIOSNAME");
 	check_radius_servers(st, cfg);
 	check_service_ids(st, cfg);
+	check_metrics_listen(st, cfg);
 	if (cfg->ldap_filter && strstr(cfg->ldap_filter, "%u") == NULL)
 		config_error(st, line_of(st, "ldap_filter"),
 		    "ldap_filter: must contain %%u (the escaped user name)");
 	if (cfg->signing_eku && !oid_valid(cfg->signing_eku))
 		config_error(st, line_of(st, "signing_eku"),
 		    "signing_eku: '%s' is not an OID", cfg->signing_eku);
+	if (cfg->enroll_ca && !ca_name_valid(cfg->enroll_ca))
+		config_error(st, line_of(st, "enroll_ca"),
+		    "enroll_ca: '%s' is not a CA configuration string 'host\\CA name'",
+		    cfg->enroll_ca);
+	if (is_set(st, "enroll_ca") && (!is_set(st, "enroll_template") ||
+	    !is_set(st, "enroll_keytab") || !is_set(st, "enroll_principal")))
+		config_error(st, line_of(st, "enroll_ca"), "enroll_ca needs "
+		    "enroll_template, enroll_keytab and enroll_principal");
 	if (cfg->listen && strncmp(cfg->listen, "unix:", 5) != 0 &&
 	    strrchr(cfg->listen, ':') == NULL)
 		config_error(st, line_of(st, "listen"),
