@@ -39,11 +39,7 @@ if ! stack_start lighttpd >"$T/stack.out" 2>&1; then
 	t_done
 fi
 stack_csr u1 "$DN" "$UPN" || t_fail "CSR u1"
-post() { # OUT URL
-	stack_post "$1" "$2" 'DOMAIN1\user1' "$(radius_totp_code)" \
-	    "$STACK_DIR/u1.csr.der" --cert "$PKI/client.pem" --key "$PKI/client.key"
-}
-child() { pgrep -P "$1" -x "$2" | head -n 1; }
+post() { stack_enroll "$1" "$2" "$STACK_DIR/u1.csr.der"; }
 field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s ' \t' ' ' | sed 's/ *$//'; }
 # locked NAME PID: seccomp filter mode and no_new_privs.
 locked() {
@@ -52,8 +48,8 @@ locked() {
 }
 post "$T/main" "$STACK_URL"
 t_check_response "the stack under its filters: Success" "$T/main" 200 Success
-mon=$(child "$STACK_OTPCEP_PID" otpcep-monitor)
-sig=$(child "$mon" otpcep-signer)
+mon=$(stack_child "$STACK_OTPCEP_PID" otpcep-monitor)
+sig=$(stack_child "$mon" otpcep-signer)
 locked "serving process" "$STACK_OTPCEP_PID"
 locked "signer process" "$sig"
 t_check "monitor (pid $mon): NoNewPrivs: 1" test "$(field "$mon" NoNewPrivs)" = 1
@@ -79,8 +75,8 @@ if stack_responder drop "$STACK_DIR/drop.conf" && stack_web dropweb "$STACK_DIR/
 	post "$T/drop" "$STACK_WEB_URL"
 	t_check_response "user = nobody: Success through lighttpd" "$T/drop" 200 Success
 	w=$STACK_RESPONDER_PID
-	m=$(child "$w" otpcep-monitor)
-	s=$(child "$m" otpcep-signer)
+	m=$(stack_child "$w" otpcep-monitor)
+	s=$(stack_child "$m" otpcep-signer)
 	for p in "$w" "$m" "$s"; do
 		t_check "pid $p ($(cat /proc/"$p"/comm)) runs as nobody: Uid $(field "$p" Uid)" \
 			test "$(field "$p" Uid)" = "65534 65534 65534 65534"

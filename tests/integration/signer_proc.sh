@@ -16,12 +16,7 @@ if ! stack_start lighttpd >"$T/stack.out" 2>&1; then
 	t_done
 fi
 stack_csr u1 "$DN" "$UPN" || t_fail "CSR u1"
-post() { # OUT URL
-	stack_post "$1" "$2" 'DOMAIN1\user1' "$(radius_totp_code)" \
-	    "$STACK_DIR/u1.csr.der" --cert "$PKI/client.pem" --key "$PKI/client.key"
-}
-# child PID COMM: the pid of PID's child named COMM (prctl PR_SET_NAME).
-child() { pgrep -P "$1" -x "$2" | head -n 1; }
+post() { stack_enroll "$1" "$2" "$STACK_DIR/u1.csr.der"; }
 # holders SOCKET: every process that holds the listening socket.
 holders() { ss -Hxlp src "$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u; }
 
@@ -41,8 +36,8 @@ fi
 scan() {
 	for i in 1 2 3; do post "$T/$1-ok$i" "$5"; done
 	t_check_response "$1: a real request gets Success" "$T/$1-ok1" 200 Success
-	mon=$(child "$4" otpcep-monitor)
-	sig=$(child "$mon" otpcep-signer)
+	mon=$(stack_child "$4" otpcep-monitor)
+	sig=$(stack_child "$mon" otpcep-signer)
 	t_check "$1: the responder forked a monitor and a signer" test -n "$mon" -a -n "$sig"
 	hold=$(holders "$3")
 	t_check "$1: the responder holds the FastCGI socket" sh -c "echo '$hold' | grep -qx '$4'"
@@ -66,8 +61,8 @@ grep -q 'p/\|q/\|d/' "$T/rsa.scan" || t_fail "rsa: no RSA number named in the sc
 scan p256 "$PKI/sign-ec.key" "$STACK_DIR/ec.sock" "$EC_PID" "$EC_URL"
 
 # --- the signer killed under load ---------------------------------------------
-mon=$(child "$STACK_OTPCEP_PID" otpcep-monitor)
-old=$(child "$mon" otpcep-signer)
+mon=$(stack_child "$STACK_OTPCEP_PID" otpcep-monitor)
+old=$(stack_child "$mon" otpcep-signer)
 pids=""
 for i in $(seq 1 24); do
 	post "$T/load$i" "$STACK_URL" &
@@ -84,7 +79,7 @@ for i in $(seq 1 24); do
 done
 t_check "signer killed under load: every answer Success or OtherError ($ok + $other)" test "$bad" -eq 0
 i=0
-while new=$(child "$mon" otpcep-signer) && { [ -z "$new" ] || [ "$new" = "$old" ]; } && [ $i -lt 100 ]; do
+while new=$(stack_child "$mon" otpcep-signer) && { [ -z "$new" ] || [ "$new" = "$old" ]; } && [ $i -lt 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
