@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "ca.h"
 #include "config.h"
@@ -65,8 +66,11 @@ static const struct key_enum log_values[] = {
 #define ENUM(k, v) { #k, K_ENUM, OFF(k), 0, 0, v }
 
 static const struct key_def keys[] = {
-	UINT(workers, 1, 256),
+	UINT(workers, 1, 4096),
 	STR(listen),
+	UINT(listen_backlog, 1, 65535),
+	LIST(fastcgi_allowed_clients),
+	UINT(fastcgi_timeout_ms, 100, 600000),
 	{ "log", K_ENUM, OFF(log_syslog), 0, 0, log_values },
 	BOOL(log_verbose),
 	BOOL(require_https),
@@ -148,6 +152,8 @@ static void
 config_defaults(struct config *cfg)
 {
 	cfg->workers = 4;
+	cfg->listen_backlog = SOMAXCONN;
+	cfg->fastcgi_timeout_ms = 30000;
 	cfg->log_syslog = true;
 	cfg->require_https = true;
 	cfg->require_client_cert = false;

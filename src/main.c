@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "front.h"
+#include "front_listen.h"
 #include "log.h"
 #include "msg.h"
 #include "otpcep.h"
@@ -104,8 +105,13 @@ main(int argc, char **argv)
 	if (server_init(&srv, cfg) != 0)
 		goto cleanup;
 	if (check) {
-		printf("%s: configuration OK\n", cfg->path);
-		ret = 0;
+		/* The listening rules that need no socket (issue 11). */
+		if (front_listen_check(cfg) != 0) {
+			ret = 2;
+		} else {
+			printf("%s: configuration OK\n", cfg->path);
+			ret = 0;
+		}
 	} else if (probe) {
 		ret = probe_run(&srv);
 	} else if (replay != NULL) {
