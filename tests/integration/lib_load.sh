@@ -7,7 +7,8 @@
 #                              accepted DELAY_MS later), the request body
 #   load_radius NAME DELAY_MS  another slow RADIUS server; sets LOAD_RADIUS_PORT
 #   load_responder NAME [key = value...]   a responder on $T/NAME.sock, its
-#                              log in $T/NAME.log; sets LOAD_PID
+#                              log in $T/NAME.log; sets LOAD_PID ($LOAD_APPEND:
+#                              lines added as they are)
 #   load_lighttpd NAME SOCKET...  plain-HTTP lighttpd with one FastCGI host per
 #                              socket; sets LOAD_URL, LOAD_WEB_PID
 #   load_nginx NAME SOCKET...  plain-HTTP nginx, an `upstream` of the sockets
@@ -55,6 +56,8 @@ load_responder() {
 	    "radius_secret_file = $LOAD_SECRET" "radius_timeout_ms = 10000" \
 	    "radius_retries = 0" "require_https = no" "require_client_cert = no" \
 	    "workers = 64" "$@"
+	# Lines stack_conf would merge (a second radius_server) come as they are.
+	[ -n "${LOAD_APPEND:-}" ] && printf '%s\n' "$LOAD_APPEND" >>"$T/$lr_name.conf"
 	rm -f "$T/$lr_name.sock"
 	t_start "otpcep $lr_name" "$T/$lr_name.log" "$OTPCEP" -c "$T/$lr_name.conf"
 	LOAD_PID=$T_LAST_PID
