@@ -255,6 +255,11 @@ front_fcgi_run(struct server *srv)
 		front_listen_close(&l);
 		return 1;
 	}
+	/* Issue 11: the socket is open; drop privileges, seccomp (server.c). */
+	if (server_lockdown(srv) != 0) {
+		front_listen_close(&l);
+		return 1;
+	}
 	/* Signals go to the main thread only: block them before any thread. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
