@@ -146,6 +146,11 @@ build/bench/%: tests/bench/%.c build/libotpcep.a | $(DEPS_OK)
 bench: all $(TEST_DEPS_OK) $(BENCH_BIN)
 	@OTPCEP_TOP=$(CURDIR) tests/bench/run.sh
 
+# Issue 10's load benchmark: slapd, a slow RADIUS test server, lighttpd and
+# nginx, wrk; one line per scenario (tests/bench/load.sh, docs/design.md).
+bench-load: all $(TEST_DEPS_OK) $(BENCH_BIN) $(DRV_BIN)
+	@OTPCEP_TOP=$(CURDIR) tests/bench/load.sh
+
 check: all $(TEST_DEPS_OK) $(TEST_BIN) $(DRV_BIN)
 	@tests/run.sh $(TEST_BIN)
 
@@ -256,6 +261,6 @@ dist:
 clean:
 	rm -rf build cgi-bin/otpcep
 
-.PHONY: all check check-unit demo tests valgrind fuzz bench lint install uninstall dist clean
+.PHONY: all check check-unit demo tests valgrind fuzz bench bench-load lint install uninstall dist clean
 
 -include $(wildcard build/obj/*.d build/tests/*.d)
