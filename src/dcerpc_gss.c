@@ -319,6 +319,8 @@ acquire(struct dcerpc_sec *sec, struct gss *g, const struct dcerpc_gss_params *p
 	gss_key_value_element_desc el[2];
 	gss_key_value_set_desc store = { 0, el };
 	gss_OID_set_desc krb5_set = { 1, (gss_OID)(uintptr_t)gss_mech_krb5 };
+	gss_OID_set_desc spnego_set = { 1, &spnego_oid };
+	bool spnego = p->auth_type == DCERPC_AUTHN_GSS_NEGOTIATE;
 	gss_name_t name = GSS_C_NO_NAME;
 	OM_uint32 maj, min, m;
 	char ccname[64];
@@ -359,7 +361,9 @@ acquire(struct dcerpc_sec *sec, struct gss *g, const struct dcerpc_gss_params *p
 			return DCERPC_E_ARG;
 		}
 	}
-	maj = gss_acquire_cred_from(&min, name, GSS_C_INDEFINITE, &krb5_set,
+	/* SPNEGO needs a SPNEGO credential to be told its mechanisms */
+	maj = gss_acquire_cred_from(&min, name, GSS_C_INDEFINITE,
+	    spnego ? &spnego_set : &krb5_set,
 	    p->acceptor ? GSS_C_ACCEPT : GSS_C_INITIATE,
 	    store.count > 0 ? &store : GSS_C_NO_CRED_STORE, &g->cred, NULL,
 	    NULL);
@@ -371,7 +375,7 @@ acquire(struct dcerpc_sec *sec, struct gss *g, const struct dcerpc_gss_params *p
 		return DCERPC_E_SEC_CRED;
 	}
 	/* RFC 4178 with krb5 only: never NTLM */
-	if (p->auth_type == DCERPC_AUTHN_GSS_NEGOTIATE) {
+	if (spnego) {
 		maj = gss_set_neg_mechs(&min, g->cred, &krb5_set);
 		if (GSS_ERROR(maj)) {
 			gss_words(sec, "limiting SPNEGO to Kerberos", maj, min,
