@@ -14,22 +14,6 @@ static const uint8_t vt_signature[DCERPC_VT_SIGNATURE_LEN] = {
 	0x8a, 0xe3, 0x13, 0x71, 0x02, 0xf4, 0x36, 0x71,
 };
 
-static void
-put_syntax(uint8_t *p, const struct dcerpc_syntax *s)
-{
-	dcerpc_uuid_put(p, &s->uuid);
-	dcerpc_put16(p + 16, s->ver_major);
-	dcerpc_put16(p + 18, s->ver_minor);
-}
-
-static void
-get_syntax(const uint8_t *p, struct dcerpc_syntax *s)
-{
-	dcerpc_uuid_get(p, &s->uuid);
-	s->ver_major = dcerpc_get16(p + 16);
-	s->ver_minor = dcerpc_get16(p + 18);
-}
-
 enum dcerpc_err
 dcerpc_vt_append(uint8_t *out, size_t cap, size_t stub_len, size_t *out_len,
     const struct dcerpc_vt *vt)
@@ -60,8 +44,8 @@ dcerpc_vt_append(uint8_t *out, size_t cap, size_t stub_len, size_t *out_len,
 		last = out + off;
 		dcerpc_put16(out + off, DCERPC_VT_CMD_PCONTEXT);
 		dcerpc_put16(out + off + 2, 40);
-		put_syntax(out + off + 4, &vt->abstract);
-		put_syntax(out + off + 24, &vt->transfer);
+		dcerpc_syntax_put(out + off + 4, &vt->abstract);
+		dcerpc_syntax_put(out + off + 24, &vt->transfer);
 		off += 44;
 	}
 	/* MS-RPCE 2.2.2.13.3: SEC_VT_COMMAND_HEADER2 */
@@ -131,8 +115,8 @@ dcerpc_vt_parse(const uint8_t *stub, size_t stub_len, size_t ndr_end,
 			if (len != 40 || vt->has_pcontext)
 				return DCERPC_E_BAD_TRAILER;
 			vt->has_pcontext = true;
-			get_syntax(v, &vt->abstract);
-			get_syntax(v + 20, &vt->transfer);
+			dcerpc_syntax_get(v, &vt->abstract);
+			dcerpc_syntax_get(v + 20, &vt->transfer);
 			break;
 		case DCERPC_VT_CMD_HEADER2:
 			if (len != 16 || vt->has_header2)
