@@ -154,9 +154,10 @@ audit_log(const struct audit *a, const struct http_request *req, int http,
 
 	log_escape(addr, sizeof(addr), req->remote_addr ? req->remote_addr : "-",
 	    req->remote_addr ? strlen(req->remote_addr) : 1);
-	log_info("request %s from=%s user=\"%s\" http=%d status=%s reason=\"%s\" ms=%lld",
-	    a->request_id, addr, a->user[0] ? a->user : "-", http, status,
-	    a->reason[0] ? a->reason : "-", clock_ms() - t0);
+	log_info("request %s from=%s user=\"%s\" radius_user=\"%s\" http=%d "
+	    "status=%s reason=\"%s\" ms=%lld", a->request_id, addr,
+	    a->user[0] ? a->user : "-", a->radius_user[0] ? a->radius_user : "-",
+	    http, status, a->reason[0] ? a->reason : "-", clock_ms() - t0);
 }
 
 /* Runs the protocol on a body and fills resp with 200 and the document. */

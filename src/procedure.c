@@ -4,11 +4,13 @@
  * module; each returns its own outcome, mapped here to exactly one status.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "ca.h"
 #include "cmc.h"
 #include "csr.h"
 #include "dir.h"
+#include "log.h"
 #include "procedure.h"
 #include "radius.h"
 #include "server.h"
@@ -56,6 +58,7 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	struct dir_user user = { 0 };
 	struct csr *csr = NULL;
 	const char *radius_name;
+	char radius_buf[RADIUS_USER_NAME_BUF];
 	uint8_t *signed_req = NULL;
 	size_t signed_len = 0;
 
@@ -78,7 +81,11 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 		goto done;
 
 	/* Step 3: user name and one-time password, PAP over RADIUS. */
-	radius_name = radius_user_name(srv->radius, req->username, &user);
+	radius_name = radius_user_name(srv->radius, req->username, &user,
+	    radius_buf);
+	if (radius_name != NULL)
+		log_escape(a->radius_user, sizeof(a->radius_user), radius_name,
+		    strlen(radius_name));
 	status = status_of_radius(radius_authenticate(srv->radius, radius_name,
 	    (const uint8_t *)req->one_time_password, req->one_time_password_len,
 	    a));
