@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/otpcep/otpcep.conf"
 
@@ -34,10 +35,21 @@ struct config {
 	unsigned workers;
 	char *listen;			/* NULL: socket from the web server/systemd */
 	bool log_syslog;
+	int log_facility;		/* syslog(3) facility, LOG_DAEMON by default */
 	bool log_verbose;
 	bool require_https;
 	bool require_client_cert;
 	size_t max_request_bytes;
+
+	/* The service user and group (issue 11): resolved when the file is read. */
+	char *user;			/* NULL: no privilege drop */
+	char *group;			/* NULL: the user's primary group */
+	uid_t uid;			/* valid when user != NULL */
+	gid_t gid;			/* valid when user != NULL */
+
+	/* Operations (issue 12): metrics and health over HTTP, off by default. */
+	char *metrics_listen;		/* HOST:PORT, NULL: off */
+	unsigned health_window_s;
 
 	/* Step 1: the certificate request */
 	char *template;			/* OID or template name */
@@ -88,6 +100,18 @@ struct config {
 	/* Operator's self-test (otpcep --probe) */
 	char *probe_user;
 	char *probe_password_file;
+
+	/* Renewing the signing certificate from AD CS (otpcep-enroll, docs/adcs.md) */
+	char *enroll_ca;		/* "host\CA name" (MS-WCCE configuration string) */
+	char *enroll_template;		/* certificate template name, e.g. DAOTPRA */
+	char *enroll_keytab;		/* the computer account's keytab */
+	char *enroll_principal;		/* e.g. DA1$@DOMAIN1.CORP.COMPANY.COM */
+	char *enroll_spn;		/* NULL: host/<host of enroll_ca> */
+	char *enroll_ca_address;	/* NULL: resolve the host of enroll_ca */
+	unsigned enroll_epm_port;	/* the endpoint mapper's port, 135 */
+	char *enroll_state_file;	/* renewal state, read by otpcep --probe */
+	unsigned enroll_retry_s;	/* wait after a failed or pending attempt */
+	unsigned enroll_timeout_ms;	/* per network step of one CA exchange */
 };
 
 /*

@@ -15,16 +15,28 @@
 #include "config.h"
 #include "front.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "otpcep.h"
 #include "probe.h"
 #include "server.h"
 
+#define OTPCEP_USAGE_LINE \
+	"usage: otpcep [-v] [-c FILE] [--check-config | --probe | --replay FILE|-]\n"
+
+/* A usage error: the short usage line on stderr; 64 (EX_USAGE, sysexits.h). */
+static int
+usage_error(void)
+{
+	fputs(OTPCEP_USAGE_LINE "Try 'otpcep --help'.\n", stderr);
+	return 64;
+}
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: otpcep [-v] [-c FILE] [--check-config | --probe | --replay FILE|-]\n"
+	    OTPCEP_USAGE_LINE
 	    "\n"
 	    "MS-OTPCE responder. Without options it serves FastCGI on the socket\n"
 	    "it was given (or `listen`), or answers one CGI request when run as a\n"
@@ -71,6 +83,7 @@ main(int argc, char **argv)
 	const char *config_arg = NULL, *replay = NULL;
 	struct config *cfg = NULL;
 	struct server srv;
+	struct metrics_http *mh = NULL;
 	int check = 0, probe = 0, verbose = 0, c, ret = 2;
 
 	while ((c = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
@@ -82,12 +95,12 @@ main(int argc, char **argv)
 		case 'v': verbose = 1; break;
 		case 'V': printf("otpcep %s\n", OTPCEP_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default: return usage_error();
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
-		return 2;
+		fprintf(stderr, "otpcep: unexpected argument '%s'\n", argv[optind]);
+		return usage_error();
 	}
 
 	harden_process();
@@ -95,12 +108,16 @@ main(int argc, char **argv)
 	if ((cfg = config_load(config_path(config_arg))) == NULL)
 		return 2;
 	/* Replay and checks are run by a person at a terminal: keep stderr. */
+	log_set_facility(cfg->log_facility);
 	if (!check && !probe && replay == NULL && cfg->log_syslog)
 		log_init(LOG_TO_SYSLOG, verbose || cfg->log_verbose);
 	else
 		log_init(LOG_TO_STDERR, verbose || cfg->log_verbose);
 
 	msg_init();
+	/* Before any fork (the signer) and any thread: the shared counters. */
+	if (metrics_init(cfg) == 0)
+		metrics_workers(cfg->workers);
 	if (server_init(&srv, cfg) != 0)
 		goto cleanup;
 	if (check) {
@@ -112,8 +129,9 @@ main(int argc, char **argv)
 		ret = front_replay_run(&srv, replay);
 	} else if (front_cgi_detected()) {
 		ret = front_cgi_run(&srv);
-	} else {
+	} else if (metrics_http_start(cfg, &mh) == 0) {
 		ret = front_fcgi_run(&srv);
+		metrics_http_stop(mh);
 	}
 	server_free(&srv);
 cleanup:
