@@ -36,6 +36,9 @@ struct config {
 	/* Responder and HTTP envelope (MS-OTPCE 2.1, 2.2) */
 	unsigned workers;
 	char *listen;			/* NULL: socket from the web server/systemd */
+	unsigned listen_backlog;	/* listen(2) backlog of our own socket */
+	struct config_list fastcgi_allowed_clients;	/* TCP peers allowed */
+	unsigned fastcgi_timeout_ms;	/* each read/write on a FastCGI peer */
 	bool log_syslog;
 	int log_facility;		/* syslog(3) facility, LOG_DAEMON by default */
 	bool log_verbose;

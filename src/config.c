@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 
 #include "ca.h"
@@ -87,8 +88,11 @@ static const struct key_enum log_values[] = {
 #define ENUM(k, v) { #k, K_ENUM, OFF(k), 0, 0, v }
 
 static const struct key_def keys[] = {
-	UINT(workers, 1, 256),
+	UINT(workers, 1, 4096),
 	STR(listen),
+	UINT(listen_backlog, 1, 65535),
+	LIST(fastcgi_allowed_clients),
+	UINT(fastcgi_timeout_ms, 100, 600000),
 	{ "log", K_ENUM, OFF(log_syslog), 0, 0, log_values },
 	ENUM(log_facility, facility_values),
 	BOOL(log_verbose),
@@ -190,6 +194,8 @@ static void
 config_defaults(struct config *cfg)
 {
 	cfg->workers = 4;
+	cfg->listen_backlog = SOMAXCONN;
+	cfg->fastcgi_timeout_ms = 30000;
 	cfg->log_syslog = true;
 	cfg->log_facility = LOG_DAEMON;
 	cfg->health_window_s = 120;
