@@ -65,6 +65,35 @@ server_free(struct server *srv)
 	memset(srv, 0, sizeof(*srv));
 }
 
+unsigned
+server_check(const struct config *cfg)
+{
+	unsigned failed = 0;
+	struct dir *d;
+	struct radius *r;
+	struct signer *s;
+
+	if ((d = dir_new(cfg)) == NULL) {
+		log_err("%s:%u: the directory cannot be used (see above)", cfg->path,
+		    config_line(cfg, "ldap_uri"));
+		failed++;
+	}
+	dir_free(d);
+	if ((r = radius_new(cfg)) == NULL) {
+		log_err("%s:%u: RADIUS cannot be used (see above)", cfg->path,
+		    config_line(cfg, "radius_server"));
+		failed++;
+	}
+	radius_free(r);
+	if ((s = signer_new(cfg)) == NULL) {
+		log_err("%s:%u: signing_key: the signing certificate and key cannot "
+		    "be used (see above)", cfg->path, config_line(cfg, "signing_key"));
+		failed++;
+	}
+	signer_free(s);
+	return failed;
+}
+
 int
 worker_init(struct worker *w, const struct server *srv, unsigned index)
 {
