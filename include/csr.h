@@ -15,6 +15,7 @@
 #include "otpcep.h"
 
 struct config;
+struct dir_name;
 struct dir_user;
 struct csr;
 
@@ -46,6 +47,18 @@ enum csr_result csr_parse(const struct config *cfg, const uint8_t *der,
  */
 enum csr_result csr_match_user(const struct csr *csr, const char *username,
     const struct dir_user *user, struct audit *a);
+
+/*
+ * The part of csr_match_user() that needs no directory, run before step 2
+ * (issue 11: a request for another user costs no LDAP query and tells
+ * nothing about the account): every UPN is the typed user@suffix, ClientInfo
+ * names the typed user or an account of the typed name's domain, and the
+ * subject and SAN directoryNames lie under that domain's base DN. name is
+ * dir_parse_name()'s reading of username. CSR_OK when nothing contradicts,
+ * CSR_NAME_MISMATCH (why in a) or CSR_NOMEM.
+ */
+enum csr_result csr_match_name(const struct csr *csr, const char *username,
+    const struct dir_name *name, struct audit *a);
 
 void csr_free(struct csr *csr);
 

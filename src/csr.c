@@ -22,6 +22,7 @@
 #include "dir.h"
 #include "log.h"
 #include "msext.h"
+#include "utf8.h"
 
 #define OID_EXTENSION_REQUEST	"1.2.840.113549.1.9.14"	/* RFC 2985 5.4.2 */
 #define OID_SAN			"2.5.29.17"		/* RFC 5280 4.2.1.6 */
@@ -40,10 +41,10 @@
 #define CSR_OID_MAX		128
 
 struct csr {
-	struct csr_dn subject;		/* without its emailAddress AVAs */
+	struct dir_dn subject;		/* without its emailAddress AVAs */
 	struct csr_strs emails;		/* subject emailAddress and SAN rfc822Name */
 	struct csr_strs upns;		/* SAN otherName UPN */
-	struct csr_dn *san_dn;		/* SAN directoryName */
+	struct dir_dn *san_dn;		/* SAN directoryName */
 	size_t san_dn_n;
 	char *san_other;		/* first SAN entry of another kind */
 	struct msext_client_info client_info;
@@ -552,7 +553,7 @@ csr_check_template(const struct config *cfg, const struct csr *csr,
 		audit_reason(a, "step 1: template %s given by OID but a name is configured", esc);
 		return CSR_WRONG_TEMPLATE;
 	}
-	if (!csr_ascii_eq(csr->template_name, cfg->template)) {
+	if (!utf8_caseless_eq(csr->template_name, cfg->template)) {
 		log_escape(esc, sizeof(esc), csr->template_name,
 		    strlen(csr->template_name));
 		audit_reason(a, "step 1: template \"%s\" is not the configured one", esc);
@@ -672,11 +673,111 @@ csr_esc(char *buf, size_t buf_len, const char *v)
 	return log_escape(buf, buf_len, v, v ? strlen(v) : 0);
 }
 
+/*
+ * True when dn lies under base: its last base->n RDNs are base's. A user's
+ * DN is under the base DN searched for it (RFC 4511 4.5.1.2, subtree).
+ */
+static bool
+csr_dn_under(const struct dir_dn *dn, const struct dir_dn *base)
+{
+	struct dir_dn tail;
+
+	if (dn->n < base->n)
+		return false;
+	tail.rdn = dn->rdn + (dn->n - base->n);
+	tail.n = base->n;
+	return csr_dn_equal(&tail, base);
+}
+
+/* The NetBIOS domain of "DOMAIN\user" is netbios, and (when given) the user part is user. */
+static bool
+csr_domain_user_is(const char *s, const char *netbios, const char *user)
+{
+	const char *sep = strchr(s, '\\');
+	char *domain;
+	bool same;
+
+	if (sep == NULL || netbios == NULL)
+		return false;
+	if ((domain = strndup(s, (size_t)(sep - s))) == NULL)
+		return false;
+	same = utf8_caseless_eq(domain, netbios) &&
+	    (user == NULL || utf8_caseless_eq(sep + 1, user));
+	free(domain);
+	return same;
+}
+
+enum csr_result
+csr_match_name(const struct csr *csr, const char *username,
+    const struct dir_name *name, struct audit *a)
+{
+	struct dir_dn base = { NULL, 0 };
+	enum csr_result ret = CSR_NAME_MISMATCH;
+	char esc[80];
+	size_t i;
+
+	if (csr == NULL || username == NULL || name == NULL)
+		return CSR_OK;	/* nothing to decide here: csr_match_user does */
+
+	/* Typed user@suffix: the directory entry has exactly this UPN. */
+	for (i = 0; name->upn != NULL && i < csr->upns.n; i++) {
+		if (!utf8_caseless_eq(csr->upns.v[i], name->upn)) {
+			audit_reason(a, "step 1: UPN %s is not the user's",
+			    csr_esc(esc, sizeof(esc), csr->upns.v[i]));
+			goto cleanup;
+		}
+	}
+
+	/*
+	 * ClientInfo naming a user (not a machine account$): the typed name, or
+	 * DOMAIN\sAMAccountName in the typed name's domain; for a typed
+	 * DOMAIN\user that account is the typed one.
+	 */
+	if (csr->has_client_info) {
+		const char *ci = csr->client_info.user;
+		size_t len = strlen(ci);
+
+		if ((len == 0 || ci[len - 1] != '$') &&
+		    !utf8_caseless_eq(ci, username) &&
+		    !csr_domain_user_is(ci, name->netbios, name->account)) {
+			audit_reason(a, "step 1: ClientInfo names user %s",
+			    csr_esc(esc, sizeof(esc), ci));
+			goto cleanup;
+		}
+	}
+
+	/* The subject and every SAN directoryName: under the domain's base DN. */
+	if (name->base_dn != NULL && (csr->subject.n > 0 || csr->san_dn_n > 0)) {
+		if ((ret = csr_dn_parse(name->base_dn, &base)) != CSR_OK) {
+			if (ret == CSR_MALFORMED)
+				ret = CSR_OK;	/* dir_setup checked it; not ours */
+			goto cleanup;
+		}
+		ret = CSR_NAME_MISMATCH;
+		if (csr->subject.n > 0 && !csr_dn_under(&csr->subject, &base)) {
+			audit_reason(a, "step 1: subject is not the user's directory DN");
+			goto cleanup;
+		}
+		for (i = 0; i < csr->san_dn_n; i++) {
+			if (!csr_dn_under(&csr->san_dn[i], &base)) {
+				audit_reason(a, "step 1: SAN directory name is not the user's directory DN");
+				goto cleanup;
+			}
+		}
+	}
+	ret = CSR_OK;
+cleanup:
+	if (ret == CSR_NOMEM)
+		audit_reason(a, "step 1: out of memory");
+	csr_dn_free(&base);
+	return ret;
+}
+
 enum csr_result
 csr_match_user(const struct csr *csr, const char *username,
     const struct dir_user *user, struct audit *a)
 {
-	struct csr_dn user_dn = { NULL, 0 };
+	struct dir_dn user_dn = { NULL, 0 };
 	enum csr_result ret = CSR_NAME_MISMATCH;
 	bool named = false;
 	char esc[80], *alt = NULL;
@@ -715,7 +816,7 @@ csr_match_user(const struct csr *csr, const char *username,
 	/* Every UPN otherName: the user's userPrincipalName. */
 	for (i = 0; i < csr->upns.n; i++) {
 		named = true;
-		if (!csr_ascii_eq(csr->upns.v[i], user->upn)) {
+		if (!utf8_caseless_eq(csr->upns.v[i], user->upn)) {
 			audit_reason(a, "step 1: UPN %s is not the user's",
 			    csr_esc(esc, sizeof(esc), csr->upns.v[i]));
 			goto cleanup;
@@ -725,7 +826,7 @@ csr_match_user(const struct csr *csr, const char *username,
 	/* Every rfc822Name and subject emailAddress: the user's mail. */
 	for (i = 0; i < csr->emails.n; i++) {
 		named = true;
-		if (!csr_ascii_eq(csr->emails.v[i], user->mail)) {
+		if (!utf8_caseless_eq(csr->emails.v[i], user->mail)) {
 			audit_reason(a, "step 1: e-mail %s is not the user's",
 			    csr_esc(esc, sizeof(esc), csr->emails.v[i]));
 			goto cleanup;
@@ -758,8 +859,8 @@ csr_match_user(const struct csr *csr, const char *username,
 				ret = CSR_NOMEM;
 				goto cleanup;
 			}
-			if (!csr_ascii_eq(ci_user, username) &&
-			    (alt == NULL || !csr_ascii_eq(ci_user, alt))) {
+			if (!utf8_caseless_eq(ci_user, username) &&
+			    (alt == NULL || !utf8_caseless_eq(ci_user, alt))) {
 				audit_reason(a, "step 1: ClientInfo names user %s",
 				    csr_esc(esc, sizeof(esc), ci_user));
 				goto cleanup;

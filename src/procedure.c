@@ -54,6 +54,7 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	const struct server *srv = w->srv;
 	enum otpcep_status status;
 	struct dir_user user = { 0 };
+	struct dir_name name = { 0 };
 	struct csr *csr = NULL;
 	const char *radius_name;
 	uint8_t *signed_req = NULL;
@@ -65,6 +66,16 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	status = OTPCEP_OTHER_ERROR;
 	if (csr_parse(srv->cfg, req->cert_request, req->cert_request_len, &csr,
 	    a) != CSR_OK)
+		goto done;
+
+	/*
+	 * Step 1, the names that need no directory: a request for another user
+	 * is refused here, before step 2, so that it costs no LDAP query and
+	 * its answer says nothing about whether the typed account exists.
+	 * A name step 2 cannot read is left for step 2 to refuse.
+	 */
+	if (dir_parse_name(srv->dir, req->username, &name, NULL) == DIR_FOUND &&
+	    csr_match_name(csr, req->username, &name, a) != CSR_OK)
 		goto done;
 
 	/* Step 2: the user is listed in the directory. */
@@ -111,6 +122,7 @@ done:
 	}
 	free(signed_req);
 	dir_user_free(&user);
+	dir_name_free(&name);
 	csr_free(csr);
 	return status;
 }

@@ -33,7 +33,7 @@ test_minimal_and_defaults(void **state)
 	assert_string_equal(cfg->ca.items[0], "dc1.example.com\\Example Root CA");
 	assert_int_equal(cfg->workers, 4);
 	assert_true(cfg->require_https);
-	assert_false(cfg->require_client_cert);
+	assert_true(cfg->require_client_cert);
 	assert_int_equal(cfg->max_request_bytes, 65536);
 	assert_true(cfg->allow_sha1_csr);
 	assert_int_equal(cfg->min_rsa_bits, 2048);
