@@ -35,10 +35,26 @@ enum csr_result {
 const char *csr_strerror(enum csr_result r);
 
 /*
- * Decodes der, verifies the self-signature, the key and the template against
- * cfg. On CSR_OK *out is a new struct csr to free with csr_free().
+ * The configured template (`template`) as step 1 compares it: its OID
+ * (extension 1.3.6.1.4.1.311.21.7), its name, the cn (extension
+ * 1.3.6.1.4.1.311.20.2), or both when a name was resolved from the
+ * directory at start-up. NULL members are unknown.
  */
-enum csr_result csr_parse(const struct config *cfg, const uint8_t *der,
+struct csr_template {
+	const char *oid;
+	const char *name;
+};
+
+/* True when s is an OID in dotted digits (then `template` is an OID). */
+bool csr_is_oid(const char *s);
+
+/*
+ * Decodes der, verifies the self-signature, the key (cfg) and the template
+ * (tmpl; NULL: cfg's `template` as written, unresolved). On CSR_OK *out is
+ * a new struct csr to free with csr_free().
+ */
+enum csr_result csr_parse(const struct config *cfg,
+    const struct csr_template *tmpl, const uint8_t *der,
     size_t der_len, struct csr **out, struct audit *a);
 
 /*

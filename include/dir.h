@@ -129,6 +129,16 @@ enum dir_result dir_dn_parse(const char *s, struct dir_dn *out);
 void dir_dn_free(struct dir_dn *dn);
 
 /*
+ * Start-up: the certificate template named name (its cn or displayName)
+ * looked up in the directory's configuration partition (src/dir_template.c).
+ * DIR_FOUND with *oid (msPKI-Cert-Template-OID) and *cn, new strings; else
+ * DIR_NOT_CONFIGURED, DIR_UNAVAILABLE, DIR_NO_SUCH_USER (no such template),
+ * DIR_AMBIGUOUS or DIR_NOMEM, with what was searched in the log.
+ */
+enum dir_result dir_template_resolve(const struct dir *d, const char *name,
+    char **oid, char **cn);
+
+/*
  * otpcep --probe: connects and binds as ldap_bind_dn to the first ldap_uri
  * that answers, in order. DIR_FOUND (and *uri, the server that answered) when
  * the bind succeeded; DIR_UNAVAILABLE with the reason in a otherwise.

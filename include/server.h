@@ -7,6 +7,8 @@
 #ifndef OTPCEP_SERVER_H
 #define OTPCEP_SERVER_H
 
+#include "csr.h"
+
 struct config;
 
 struct server {
@@ -14,6 +16,8 @@ struct server {
 	struct dir *dir;
 	struct radius *radius;
 	struct signer *signer;
+	struct csr_template tmpl;	/* `template`, resolved at start-up */
+	char *tmpl_oid, *tmpl_cn;	/* owned: what the directory said */
 };
 
 struct worker {

@@ -83,8 +83,7 @@ csr_strerror(enum csr_result r)
 
 /* ---- the request ---- */
 
-/* True when s is an OID in dotted digits (then `template` is an OID). */
-static bool
+bool
 csr_is_oid(const char *s)
 {
 	bool digit = false;
@@ -515,14 +514,19 @@ csr_check_signature(const struct config *cfg, gnutls_x509_crq_t crq,
 	return CSR_OK;
 }
 
-/* MS-OTPCE 3.2.5.1 step 1: the template MUST be named and be the configured one. */
+/*
+ * MS-OTPCE 3.2.5.1 step 1: the template MUST be named and "MUST be the one
+ * that is configured". Every template extension the request carries must
+ * name it (a CA refuses a request whose two extensions disagree,
+ * CERTSRV_E_TEMPLATE_CONFLICT), and there must be at least one.
+ */
 static enum csr_result
-csr_check_template(const struct config *cfg, const struct csr *csr,
+csr_check_template(const struct csr_template *t, const struct csr *csr,
     struct audit *a)
 {
 	char esc[96];
 
-	if (cfg->template == NULL || cfg->template[0] == '\0') {
+	if (t->oid == NULL && t->name == NULL) {
 		log_err("step 1: 'template' is not configured");
 		audit_reason(a, "step 1: no template configured");
 		return CSR_WRONG_TEMPLATE;
@@ -532,32 +536,30 @@ csr_check_template(const struct config *cfg, const struct csr *csr,
 		audit_reason(a, "step 1: the request names no template");
 		return CSR_NO_TEMPLATE;
 	}
-	if (csr_is_oid(cfg->template)) {
-		if (csr->template_oid == NULL) {
-			log_escape(esc, sizeof(esc), csr->template_name,
-			    strlen(csr->template_name));
-			audit_reason(a, "step 1: template named \"%s\" but an OID is configured", esc);
+	if (csr->template_oid != NULL) {
+		log_escape(esc, sizeof(esc), csr->template_oid,
+		    strlen(csr->template_oid));
+		if (t->oid == NULL) {
+			audit_reason(a, "step 1: template %s given by OID, but the configured name %s was not resolved to an OID", esc, t->name);
 			return CSR_WRONG_TEMPLATE;
 		}
-		if (strcmp(csr->template_oid, cfg->template) != 0) {
-			log_escape(esc, sizeof(esc), csr->template_oid,
-			    strlen(csr->template_oid));
+		if (strcmp(csr->template_oid, t->oid) != 0) {
 			audit_reason(a, "step 1: template %s is not the configured one", esc);
 			return CSR_WRONG_TEMPLATE;
 		}
-		return CSR_OK;
 	}
-	if (csr->template_name == NULL || csr->template_name[0] == '\0') {
-		log_escape(esc, sizeof(esc), csr->template_oid,
-		    strlen(csr->template_oid));
-		audit_reason(a, "step 1: template %s given by OID but a name is configured", esc);
-		return CSR_WRONG_TEMPLATE;
-	}
-	if (!utf8_caseless_eq(csr->template_name, cfg->template)) {
+	if (csr->template_name != NULL) {
 		log_escape(esc, sizeof(esc), csr->template_name,
 		    strlen(csr->template_name));
-		audit_reason(a, "step 1: template \"%s\" is not the configured one", esc);
-		return CSR_WRONG_TEMPLATE;
+		if (t->name == NULL) {
+			audit_reason(a, "step 1: template named \"%s\", but only an OID is configured (give the name, resolved from the directory)", esc);
+			return CSR_WRONG_TEMPLATE;
+		}
+		/* template names are matched as AD matches cn: ignoring case */
+		if (!utf8_caseless_eq(csr->template_name, t->name)) {
+			audit_reason(a, "step 1: template \"%s\" is not the configured one", esc);
+			return CSR_WRONG_TEMPLATE;
+		}
 	}
 	return CSR_OK;
 }
@@ -590,9 +592,10 @@ csr_one_sequence(const uint8_t *der, size_t der_len)
 }
 
 enum csr_result
-csr_parse(const struct config *cfg, const uint8_t *der, size_t der_len,
-    struct csr **out, struct audit *a)
+csr_parse(const struct config *cfg, const struct csr_template *tmpl,
+    const uint8_t *der, size_t der_len, struct csr **out, struct audit *a)
 {
+	struct csr_template written = { NULL, NULL };
 	gnutls_x509_crq_t crq = NULL;
 	gnutls_datum_t d, dn = { NULL, 0 };
 	struct csr *csr = NULL;
@@ -651,7 +654,14 @@ csr_parse(const struct config *cfg, const uint8_t *der, size_t der_len,
 		goto cleanup;
 	}
 
-	if ((ret = csr_check_template(cfg, csr, a)) != CSR_OK)
+	if (tmpl == NULL) {
+		if (cfg->template != NULL && csr_is_oid(cfg->template))
+			written.oid = cfg->template;
+		else if (cfg->template != NULL && cfg->template[0] != '\0')
+			written.name = cfg->template;
+		tmpl = &written;
+	}
+	if ((ret = csr_check_template(tmpl, csr, a)) != CSR_OK)
 		goto cleanup;
 	*out = csr;
 	csr = NULL;

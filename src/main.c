@@ -104,6 +104,9 @@ main(int argc, char **argv)
 	if (server_init(&srv, cfg) != 0)
 		goto cleanup;
 	if (check) {
+		if (srv.tmpl_oid != NULL)
+			printf("%s: template '%s' resolved to %s (cn %s)\n",
+			    cfg->path, cfg->template, srv.tmpl_oid, srv.tmpl_cn);
 		printf("%s: configuration OK\n", cfg->path);
 		ret = 0;
 	} else if (probe) {

@@ -64,7 +64,7 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 
 	/* Step 1: the request itself; OtherError, before any network traffic. */
 	status = OTPCEP_OTHER_ERROR;
-	if (csr_parse(srv->cfg, req->cert_request, req->cert_request_len, &csr,
+	if (csr_parse(srv->cfg, &srv->tmpl, req->cert_request, req->cert_request_len, &csr,
 	    a) != CSR_OK)
 		goto done;
 

@@ -1,13 +1,44 @@
 /* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Start-up of the long-lived parts, and each worker's own parts. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "csr.h"
 #include "dir.h"
 #include "log.h"
 #include "radius.h"
 #include "server.h"
 #include "signer.h"
+
+/*
+ * Step 1's template: an OID as written; a name resolved to its OID (and
+ * cn) from the directory, as a CA finds it (src/dir_template.c). Without a
+ * directory only a request naming the template by name can match. Returns
+ * 0, or -1 after logging what was searched.
+ */
+static int
+server_template(struct server *srv, const struct config *cfg)
+{
+	if (cfg->template == NULL || csr_is_oid(cfg->template)) {
+		srv->tmpl.oid = cfg->template;
+		return 0;
+	}
+	srv->tmpl.name = cfg->template;
+	switch (dir_template_resolve(srv->dir, cfg->template, &srv->tmpl_oid,
+	    &srv->tmpl_cn)) {
+	case DIR_FOUND:
+		srv->tmpl.oid = srv->tmpl_oid;
+		srv->tmpl.name = srv->tmpl_cn;
+		log_info("step 1: template '%s' is %s (cn %s, from the directory)",
+		    cfg->template, srv->tmpl_oid, srv->tmpl_cn);
+		return 0;
+	case DIR_NOT_CONFIGURED:
+		return 0;
+	default:
+		return -1;
+	}
+}
 
 int
 server_init(struct server *srv, const struct config *cfg)
@@ -15,6 +46,7 @@ server_init(struct server *srv, const struct config *cfg)
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = cfg;
 	if ((srv->dir = dir_new(cfg)) == NULL ||
+	    server_template(srv, cfg) < 0 ||
 	    (srv->radius = radius_new(cfg)) == NULL ||
 	    (srv->signer = signer_new(cfg)) == NULL) {
 		server_free(srv);
@@ -29,6 +61,8 @@ server_free(struct server *srv)
 	signer_free(srv->signer);
 	radius_free(srv->radius);
 	dir_free(srv->dir);
+	free(srv->tmpl_oid);
+	free(srv->tmpl_cn);
 	memset(srv, 0, sizeof(*srv));
 }
 

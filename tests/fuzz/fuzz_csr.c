@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_init(LOG_TO_SYSLOG, 0);
 		once = 1;
 	}
-	if (csr_parse(&cfg, data, size, &csr, &a) == CSR_OK)
+	if (csr_parse(&cfg, NULL, data, size, &csr, &a) == CSR_OK)
 		(void)csr_match_user(csr, "DOMAIN1\\user1", &user, &a);
 	csr_free(csr);
 	return 0;
