@@ -14,7 +14,7 @@ DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi
+PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi libmicrohttpd
 CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/otpcep/otpcep.conf"
 
@@ -33,10 +34,21 @@ struct config {
 	unsigned workers;
 	char *listen;			/* NULL: socket from the web server/systemd */
 	bool log_syslog;
+	int log_facility;		/* syslog(3) facility, LOG_DAEMON by default */
 	bool log_verbose;
 	bool require_https;
 	bool require_client_cert;
 	size_t max_request_bytes;
+
+	/* The service user and group (issue 11): resolved when the file is read. */
+	char *user;			/* NULL: no privilege drop */
+	char *group;			/* NULL: the user's primary group */
+	uid_t uid;			/* valid when user != NULL */
+	gid_t gid;			/* valid when user != NULL */
+
+	/* Operations (issue 12): metrics and health over HTTP, off by default. */
+	char *metrics_listen;		/* HOST:PORT, NULL: off */
+	unsigned health_window_s;
 
 	/* Step 1: the certificate request */
 	char *template;			/* OID or template name */

@@ -14,6 +14,9 @@ enum log_target { LOG_TO_STDERR, LOG_TO_SYSLOG };
 /* Start-up only: where lines go from now on. verbose enables log_debug(). */
 void log_init(enum log_target target, int verbose);
 
+/* Start-up only, before log_init(): the syslog facility (`log_facility`). */
+void log_set_facility(int facility);
+
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warn appends ": strerror(errno)". */

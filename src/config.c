@@ -6,11 +6,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "ca.h"
 #include "config.h"
@@ -50,6 +53,23 @@ static const struct key_enum digest_values[] = {
 	{ NULL, 0 },
 };
 
+/* syslog(3) facilities an operator may route on (rsyslog, journald). */
+static const struct key_enum facility_values[] = {
+	{ "daemon", LOG_DAEMON },
+	{ "auth", LOG_AUTH },
+	{ "authpriv", LOG_AUTHPRIV },
+	{ "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 },
+	{ "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 },
+	{ NULL, 0 },
+};
+
 static const struct key_enum log_values[] = {
 	{ "stderr", 0 },
 	{ "syslog", 1 },
@@ -68,11 +88,16 @@ static const struct key_def keys[] = {
 	UINT(workers, 1, 256),
 	STR(listen),
 	{ "log", K_ENUM, OFF(log_syslog), 0, 0, log_values },
+	ENUM(log_facility, facility_values),
 	BOOL(log_verbose),
 	BOOL(require_https),
 	BOOL(require_client_cert),
 	{ "max_request_bytes", K_UINT, OFF(max_request_bytes), 1024,
 	    16 * 1024 * 1024, NULL },
+	STR(user),
+	STR(group),
+	STR(metrics_listen),
+	UINT(health_window_s, 1, 86400),
 
 	STR(template),
 	BOOL(allow_sha1_csr),
@@ -149,6 +174,8 @@ config_defaults(struct config *cfg)
 {
 	cfg->workers = 4;
 	cfg->log_syslog = true;
+	cfg->log_facility = LOG_DAEMON;
+	cfg->health_window_s = 120;
 	cfg->require_https = true;
 	cfg->require_client_cert = true;	/* MS-OTPCE 1.3: DirectAccess clients present their computer certificate */
 	cfg->max_request_bytes = 64 * 1024;
@@ -528,9 +555,64 @@ check_radius_servers(struct parse_state *st, const struct config *cfg)
 	}
 }
 
+/*
+ * user and group (issue 11): the account every process runs as after
+ * start-up. Resolved here, so that a name that does not exist is a
+ * file:line error of --check-config, not a surprise at the privilege drop.
+ * Without group, the user's primary group (as nginx and ocserv do).
+ */
+static void
+check_service_ids(struct parse_state *st, struct config *cfg)
+{
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	char buf[4096];
+	int e;
+
+	if (cfg->group != NULL && cfg->user == NULL)
+		config_error(st, line_of(st, "group"),
+		    "group: goes with 'user' (the service user)");
+	if (cfg->user == NULL)
+		return;
+	e = getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &pwp);
+	if (pwp == NULL) {
+		config_error(st, line_of(st, "user"), "user: '%s': %s", cfg->user,
+		    e ? strerror(e) : "no such user");
+		return;
+	}
+	cfg->uid = pw.pw_uid;
+	cfg->gid = pw.pw_gid;
+	if (cfg->group == NULL)
+		return;
+	e = getgrnam_r(cfg->group, &gr, buf, sizeof(buf), &grp);
+	if (grp == NULL) {
+		config_error(st, line_of(st, "group"), "group: '%s': %s",
+		    cfg->group, e ? strerror(e) : "no such group");
+		return;
+	}
+	cfg->gid = gr.gr_gid;
+}
+
+/* metrics_listen = HOST:PORT, [v6addr]:PORT (issue 12). */
+static void
+check_metrics_listen(struct parse_state *st, const struct config *cfg)
+{
+	const char *colon;
+	unsigned long port;
+
+	if (cfg->metrics_listen == NULL)
+		return;
+	colon = strrchr(cfg->metrics_listen, ':');
+	if (colon == NULL || colon == cfg->metrics_listen ||
+	    parse_uint(colon + 1, 1, 65535, &port) != 0 ||
+	    (cfg->metrics_listen[0] == '[' && colon[-1] != ']'))
+		config_error(st, line_of(st, "metrics_listen"),
+		    "metrics_listen: '%s' is not HOST:PORT", cfg->metrics_listen);
+}
+
 /* Cross-field rules, all in one place, after the whole file was read. */
 static void
-config_validate(struct parse_state *st, const struct config *cfg)
+config_validate(struct parse_state *st, struct config *cfg)
 {
 	static const char *const dir_keys[] = { "ldap_uri", "domain" };
 	static const char *const radius_keys[] = { "radius_server",
@@ -562,6 +644,8 @@ config_validate(struct parse_state *st, const struct config *cfg)
 	check_list_pairs(st, &cfg->domain, "domain", "NETBIOSNAME base-dn");
 	check_list_pairs(st, &cfg->upn_suffix, "upn_suffix", "suffix NETBIOSNAME");
 	check_radius_servers(st, cfg);
+	check_service_ids(st, cfg);
+	check_metrics_listen(st, cfg);
 	if (cfg->ldap_filter && strstr(cfg->ldap_filter, "%u") == NULL)
 		config_error(st, line_of(st, "ldap_filter"),
 		    "ldap_filter: must contain %%u (the escaped user name)");

@@ -16,6 +16,13 @@
 
 static enum log_target log_target = LOG_TO_STDERR;
 static int log_verbose;
+static int log_facility = LOG_DAEMON;
+
+void
+log_set_facility(int facility)
+{
+	log_facility = facility;
+}
 
 void
 log_init(enum log_target target, int verbose)
@@ -23,7 +30,7 @@ log_init(enum log_target target, int verbose)
 	log_target = target;
 	log_verbose = verbose;
 	if (target == LOG_TO_SYSLOG)
-		openlog("otpcep", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog("otpcep", LOG_PID | LOG_NDELAY, log_facility);
 }
 
 static void

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "front.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "otpcep.h"
 #include "probe.h"
@@ -71,6 +72,7 @@ main(int argc, char **argv)
 	const char *config_arg = NULL, *replay = NULL;
 	struct config *cfg = NULL;
 	struct server srv;
+	struct metrics_http *mh = NULL;
 	int check = 0, probe = 0, verbose = 0, c, ret = 2;
 
 	while ((c = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
@@ -95,12 +97,16 @@ main(int argc, char **argv)
 	if ((cfg = config_load(config_path(config_arg))) == NULL)
 		return 2;
 	/* Replay and checks are run by a person at a terminal: keep stderr. */
+	log_set_facility(cfg->log_facility);
 	if (!check && !probe && replay == NULL && cfg->log_syslog)
 		log_init(LOG_TO_SYSLOG, verbose || cfg->log_verbose);
 	else
 		log_init(LOG_TO_STDERR, verbose || cfg->log_verbose);
 
 	msg_init();
+	/* Before any fork (the signer) and any thread: the shared counters. */
+	if (metrics_init(cfg) == 0)
+		metrics_workers(cfg->workers);
 	if (server_init(&srv, cfg) != 0)
 		goto cleanup;
 	if (check) {
@@ -115,8 +121,9 @@ main(int argc, char **argv)
 		ret = front_replay_run(&srv, replay);
 	} else if (front_cgi_detected()) {
 		ret = front_cgi_run(&srv);
-	} else {
+	} else if (metrics_http_start(cfg, &mh) == 0) {
 		ret = front_fcgi_run(&srv);
+		metrics_http_stop(mh);
 	}
 	server_free(&srv);
 cleanup:

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -148,6 +149,14 @@ static const char *const bad_files[] = {
 	MINIMAL "signing_eku = 1\n",
 	MINIMAL "listen = somewhere\n",
 	MINIMAL "max_request_bytes = 10\n",
+	MINIMAL "user = no-such-user-otpcep\n",
+	MINIMAL "user = root\ngroup = no-such-group-otpcep\n",
+	MINIMAL "group = root\n",			/* group without user */
+	MINIMAL "log_facility = kern\n",
+	MINIMAL "metrics_listen = 9100\n",
+	MINIMAL "metrics_listen = 127.0.0.1:0\n",
+	MINIMAL "metrics_listen = 127.0.0.1:x\n",
+	MINIMAL "health_window_s = 0\n",
 };
 
 static void
@@ -162,6 +171,37 @@ test_bad_files(void **state)
 		if (cfg != NULL)
 			fail_msg("accepted bad file #%zu: %s", i, bad_files[i]);
 	}
+}
+
+/* user and group are resolved when the file is read (issue 11). */
+static void
+test_service_user(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = parse(MINIMAL "user = root\n");
+	assert_non_null(cfg);
+	assert_string_equal(cfg->user, "root");
+	assert_int_equal(cfg->uid, 0);
+	assert_int_equal(cfg->gid, 0);
+	config_free(cfg);
+	cfg = parse(MINIMAL "user = nobody\ngroup = root\nlog_facility = local3\n"
+	    "metrics_listen = 127.0.0.1:9464\nhealth_window_s = 30\n");
+	assert_non_null(cfg);
+	assert_int_equal(cfg->uid, 65534);
+	assert_int_equal(cfg->gid, 0);
+	assert_int_equal(cfg->log_facility, LOG_LOCAL3);
+	assert_string_equal(cfg->metrics_listen, "127.0.0.1:9464");
+	assert_int_equal(cfg->health_window_s, 30);
+	config_free(cfg);
+	cfg = parse(MINIMAL);
+	assert_non_null(cfg);
+	assert_null(cfg->user);
+	assert_null(cfg->metrics_listen);
+	assert_int_equal(cfg->log_facility, LOG_DAEMON);
+	assert_int_equal(cfg->health_window_s, 120);
+	config_free(cfg);
 }
 
 static void
@@ -253,6 +293,7 @@ main(void)
 		cmocka_unit_test(test_minimal_and_defaults),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_service_user),
 		cmocka_unit_test(test_nul_and_long_lines),
 		cmocka_unit_test(test_reports_every_error_with_line),
 		cmocka_unit_test(test_config_load_file),
