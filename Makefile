@@ -14,7 +14,7 @@ DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi libmicrohttpd
+PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi libmicrohttpd hogweed
 CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -27,7 +27,7 @@ endif
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) \
 	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 ALL_CPPFLAGS = -D_GNU_SOURCE -Iinclude -Ibuild/gen $(CPPFLAGS) -MMD -MP
-LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring -lpthread
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring -lgmp -lpthread
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 ASN_SRC = $(wildcard src/asn/*.asn)

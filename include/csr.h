@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gnutls/x509.h>
+
 #include "otpcep.h"
 
 struct config;
@@ -75,6 +77,16 @@ enum csr_result csr_match_user(const struct csr *csr, const char *username,
  */
 enum csr_result csr_match_name(const struct csr *csr, const char *username,
     const struct dir_name *name, struct audit *a);
+
+/*
+ * The request's public key (issue 15 item 8; shared with otpcep-ca): RSA
+ * with a modulus of min_rsa_bits to 16384 bits in 8-bit steps, odd, and an
+ * odd public exponent from 65537 to below 2^256; or EC on P-256, P-384 or
+ * P-521 with a point on the curve. CSR_OK, CSR_WEAK_KEY or CSR_MALFORMED
+ * (why in a), or CSR_NOMEM.
+ */
+enum csr_result csr_check_key(unsigned min_rsa_bits, gnutls_x509_crq_t crq,
+    struct audit *a);
 
 void csr_free(struct csr *csr);
 

@@ -15,6 +15,8 @@
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 #include <gnutls/x509-ext.h>
+#include <nettle/ecc.h>
+#include <nettle/ecc-curve.h>
 
 #include "config.h"
 #include "csr.h"
@@ -27,9 +29,8 @@
 #define OID_EXTENSION_REQUEST	"1.2.840.113549.1.9.14"	/* RFC 2985 5.4.2 */
 #define OID_SAN			"2.5.29.17"		/* RFC 5280 4.2.1.6 */
 
-/* Larger RSA keys (or exponents) make one signature check cost seconds. */
+/* Larger RSA keys make one signature check cost seconds. */
 #define CSR_MAX_RSA_BITS	16384
-#define CSR_MAX_RSA_EXP_BYTES	4
 
 /*
  * GnuTLS decodes the whole extensionRequest again for each extension read,
@@ -396,28 +397,103 @@ cleanup:
 	return ret;
 }
 
-/* RSA at least min_rsa_bits (and not absurdly large); EC on P-256/384/521. */
+/* Unsigned big-endian n (len bytes) as an mpz. */
+static void
+csr_mpz(mpz_t out, const gnutls_datum_t *n)
+{
+	mpz_init(out);
+	mpz_import(out, n->size, 1, 1, 1, 0, n->data);
+}
+
+/*
+ * RSA (RFC 8017 3.1; issue 15 item 8): the modulus of an allowed size, odd
+ * (a product of two odd primes); the public exponent odd, at least 65537
+ * (exponent 1 makes the "signature" the padded hash itself, needing no
+ * private key; 3 invites Bleichenbacher's 2006 forgeries on lax verifiers)
+ * and below 2^256 (NIST SP 800-56B 6.2.1, FIPS 186-5 A.1.1).
+ */
 static enum csr_result
-csr_check_key(const struct config *cfg, gnutls_x509_crq_t crq, struct audit *a)
+csr_check_rsa(unsigned min_bits, unsigned bits, const gnutls_datum_t *m,
+    const gnutls_datum_t *e, struct audit *a)
+{
+	mpz_t n, x;
+	enum csr_result ret = CSR_WEAK_KEY;
+
+	csr_mpz(n, m);
+	csr_mpz(x, e);
+	if (bits < min_bits) {
+		audit_reason(a, "step 1: RSA key of %u bits, %u required", bits,
+		    min_bits);
+	} else if (bits > CSR_MAX_RSA_BITS || bits % 8 != 0 ||
+	    mpz_sizeinbase(n, 2) != bits) {
+		/* Windows' key storage providers make RSA keys in 8-bit steps */
+		audit_reason(a, "step 1: RSA modulus of %u bits: not a size allowed "
+		    "(a multiple of 8 from %u to %u)", bits, min_bits,
+		    CSR_MAX_RSA_BITS);
+	} else if (mpz_even_p(n)) {
+		audit_reason(a, "step 1: RSA modulus is even");
+	} else if (mpz_even_p(x)) {
+		audit_reason(a, "step 1: RSA public exponent is even");
+	} else if (mpz_cmp_ui(x, 65537) < 0) {
+		audit_reason(a, "step 1: RSA public exponent %lu is below 65537",
+		    mpz_get_ui(x));
+	} else if (mpz_sizeinbase(x, 2) > 256 || mpz_cmp(x, n) >= 0) {
+		audit_reason(a, "step 1: RSA public exponent is not below 2^256");
+	} else {
+		ret = CSR_OK;
+	}
+	mpz_clear(n);
+	mpz_clear(x);
+	return ret;
+}
+
+/*
+ * EC (SEC 1 3.2.2.1; issue 15 item 8): the point lies on its curve and is
+ * not the point at infinity. nettle's ecc_point_set() checks that both
+ * coordinates are below p and that y^2 = x^3 - 3x + b; the point at
+ * infinity has no affine coordinates and fails it too.
+ */
+static bool
+csr_ec_point_valid(gnutls_ecc_curve_t curve, const gnutls_datum_t *xd,
+    const gnutls_datum_t *yd)
+{
+	const struct ecc_curve *ec;
+	struct ecc_point p;
+	mpz_t x, y;
+	bool ok;
+
+	switch (curve) {
+	case GNUTLS_ECC_CURVE_SECP256R1: ec = nettle_get_secp_256r1(); break;
+	case GNUTLS_ECC_CURVE_SECP384R1: ec = nettle_get_secp_384r1(); break;
+	case GNUTLS_ECC_CURVE_SECP521R1: ec = nettle_get_secp_521r1(); break;
+	default: return false;
+	}
+	csr_mpz(x, xd);
+	csr_mpz(y, yd);
+	ecc_point_init(&p, ec);
+	ok = ecc_point_set(&p, x, y) == 1;
+	ecc_point_clear(&p);
+	mpz_clear(x);
+	mpz_clear(y);
+	return ok;
+}
+
+enum csr_result
+csr_check_key(unsigned min_rsa_bits, gnutls_x509_crq_t crq, struct audit *a)
 {
 	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t m = { NULL, 0 }, e = { NULL, 0 };
 	gnutls_ecc_curve_t curve;
 	enum csr_result ret = CSR_WEAK_KEY;
 	unsigned bits = 0;
-	size_t e_len;
 	int pk;
 
 	pk = gnutls_x509_crq_get_pk_algorithm(crq, &bits);
 	switch (pk) {
 	case GNUTLS_PK_RSA:
 	case GNUTLS_PK_RSA_PSS:
-		if (bits < cfg->min_rsa_bits) {
-			audit_reason(a, "step 1: RSA key of %u bits, %u required",
-			    bits, cfg->min_rsa_bits);
-			return CSR_WEAK_KEY;
-		}
 		if (bits > CSR_MAX_RSA_BITS) {
+			/* before reading it: a huge modulus costs time */
 			audit_reason(a, "step 1: RSA key of %u bits is too large", bits);
 			return CSR_WEAK_KEY;
 		}
@@ -425,16 +501,8 @@ csr_check_key(const struct config *cfg, gnutls_x509_crq_t crq, struct audit *a)
 			audit_reason(a, "step 1: RSA key is malformed");
 			return CSR_MALFORMED;
 		}
-		e_len = e.size;
-		for (size_t i = 0; i < e.size && e.data[i] == 0; i++)
-			e_len--;
-		gnutls_free(m.data);
-		gnutls_free(e.data);
-		if (e_len > CSR_MAX_RSA_EXP_BYTES) {
-			audit_reason(a, "step 1: RSA public exponent is too large");
-			return CSR_WEAK_KEY;
-		}
-		return CSR_OK;
+		ret = csr_check_rsa(min_rsa_bits, bits, &m, &e, a);
+		goto cleanup;
 	case GNUTLS_PK_ECDSA:
 		if (gnutls_pubkey_init(&pub) < 0)
 			return CSR_NOMEM;
@@ -450,6 +518,11 @@ csr_check_key(const struct config *cfg, gnutls_x509_crq_t crq, struct audit *a)
 			audit_reason(a, "step 1: EC curve %s not allowed",
 			    gnutls_ecc_curve_get_name(curve) ?
 			    gnutls_ecc_curve_get_name(curve) : "(unknown)");
+			goto cleanup;
+		}
+		if (!csr_ec_point_valid(curve, &m, &e)) {
+			audit_reason(a, "step 1: EC public key is not a point of %s",
+			    gnutls_ecc_curve_get_name(curve));
 			goto cleanup;
 		}
 		ret = CSR_OK;
@@ -628,7 +701,7 @@ csr_parse(const struct config *cfg, const struct csr_template *tmpl,
 		audit_reason(a, "step 1: PKCS#10 version is not 1");
 		goto cleanup;
 	}
-	if ((ret = csr_check_key(cfg, crq, a)) != CSR_OK ||
+	if ((ret = csr_check_key(cfg->min_rsa_bits, crq, a)) != CSR_OK ||
 	    (ret = csr_check_signature(cfg, crq, a)) != CSR_OK ||
 	    (ret = csr_read_attributes(csr, crq, a)) != CSR_OK ||
 	    (ret = csr_read_extensions(csr, crq, a)) != CSR_OK)

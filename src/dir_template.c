@@ -8,7 +8,6 @@
  * or displayName, attribute msPKI-Cert-Template-OID (MS-CRTD 2.20). A
  * version 2 template request carries only that OID (MS-WCCE 2.2.2.7.7.2).
  */
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,23 +21,6 @@
 
 #define DIR_TEMPLATES_RDNS \
 	"CN=Certificate Templates,CN=Public Key Services,CN=Services,"
-
-/* True when s is a dotted OID (digits and single dots, RFC 4512 1.4). */
-static bool
-dir_is_oid(const char *s)
-{
-	bool digit = false;
-
-	for (; *s != '\0'; s++) {
-		if (*s >= '0' && *s <= '9')
-			digit = true;
-		else if (*s == '.' && digit)
-			digit = false;
-		else
-			return false;
-	}
-	return digit;
-}
 
 /* The first value of attr in entry as a new string, or NULL. */
 static char *
@@ -150,10 +132,9 @@ dir_template_resolve(const struct dir *d, const char *name, char **oid,
 	e = ldap_first_entry(ld, res);
 	*oid = dir_first_value(ld, e, "msPKI-Cert-Template-OID");
 	*cn = dir_first_value(ld, e, "cn");
-	if (*oid == NULL || !dir_is_oid(*oid) || *cn == NULL) {
+	if (*oid == NULL || *cn == NULL) {
 		log_err("%s: template '%s': the template object under %s has no "
-		    "msPKI-Cert-Template-OID (or no cn) that is an OID", d->path,
-		    name, base);
+		    "msPKI-Cert-Template-OID (or no cn)", d->path, name, base);
 		free(*oid);
 		free(*cn);
 		*oid = *cn = NULL;

@@ -28,6 +28,11 @@ server_template(struct server *srv, const struct config *cfg)
 	switch (dir_template_resolve(srv->dir, cfg->template, &srv->tmpl_oid,
 	    &srv->tmpl_cn)) {
 	case DIR_FOUND:
+		if (!csr_is_oid(srv->tmpl_oid)) {
+			log_err("%s: template '%s': its msPKI-Cert-Template-OID "
+			    "is not an OID", cfg->path, cfg->template);
+			return -1;
+		}
 		srv->tmpl.oid = srv->tmpl_oid;
 		srv->tmpl.name = srv->tmpl_cn;
 		log_info("step 1: template '%s' is %s (cn %s, from the directory)",

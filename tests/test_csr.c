@@ -86,6 +86,9 @@ good(void)
  * Parses der and matches it against user; returns the first failure. Every
  * failure must leave a reason for the audit line, and no struct behind.
  */
+/* The reason of the last check_der_t() that failed. */
+static char last_reason[AUDIT_REASON_MAX];
+
 static enum csr_result
 check_der_t(const struct config *cfg, const struct csr_template *t,
     const uint8_t *der, size_t der_len, const char *username,
@@ -99,6 +102,7 @@ check_der_t(const struct config *cfg, const struct csr_template *t,
 	if (r != CSR_OK) {
 		assert_null(csr);
 		assert_true(a.reason[0] != '\0');
+		memcpy(last_reason, a.reason, sizeof(last_reason));
 		return r;
 	}
 	assert_non_null(csr);
@@ -423,6 +427,93 @@ test_ec_curves(void **state)
 	g.key = ed25519;
 	g.digest = GNUTLS_DIG_SHA512;
 	assert_int_equal(check(&g), CSR_WEAK_KEY);
+}
+
+/* Issue 15 item 8: RSA public exponents a real key never has. */
+static void
+test_rsa_exponents(void **state)
+{
+	static const struct {
+		const char *e;
+		enum csr_result want;
+	} cases[] = {
+		{ "1", CSR_WEAK_KEY },		/* the "signature" is the padded hash */
+		{ "3", CSR_WEAK_KEY },
+		{ "17", CSR_WEAK_KEY },
+		{ "65537", CSR_OK },
+		{ "4294967297", CSR_OK },	/* 2^32 + 1 */
+		/* 2^255 + 1: below 2^256 */
+		{ "57896044618658097711785492504343953926634992332820282019728792003956564819969", CSR_OK },
+		/* 2^256 + 1 */
+		{ "115792089237316195423570985008687907853269984665640564039457584007913129639937", CSR_WEAK_KEY },
+	};
+	struct csrgen g = good();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		g.key = csrgen_rsa_key_e(2048, cases[i].e);
+		assert_non_null(g.key);
+		if (check(&g) != cases[i].want)
+			fail_msg("exponent %s: %d, want %d", cases[i].e,
+			    check(&g), cases[i].want);
+		if (cases[i].want != CSR_OK)
+			assert_non_null(strstr(last_reason, "exponent"));
+		gnutls_privkey_deinit(g.key);
+	}
+}
+
+/* A modulus of an odd size (not a multiple of 8 bits) is not a CSP's. */
+static void
+test_rsa_modulus_size(void **state)
+{
+	struct csrgen g = good();
+
+	(void)state;
+	g.key = csrgen_key(GNUTLS_PK_RSA, 2052);
+	assert_non_null(g.key);
+	assert_int_equal(check(&g), CSR_WEAK_KEY);
+	gnutls_privkey_deinit(g.key);
+}
+
+/* An EC public key that is not a point of its curve (SEC 1 3.2.2.1). */
+static void
+test_ec_point_invalid(void **state)
+{
+	static const uint8_t spki_point[] = { 0x03, 0x42, 0x00, 0x04 };
+	struct csrgen g = good();
+	uint8_t *der, *pt = NULL;
+	size_t der_len = 0, i;
+
+	(void)state;
+	g.key = ec256;
+	der = csrgen_make(&g, &der_len);
+	assert_non_null(der);
+	assert_int_equal(check_der(&cfg_oid, der, der_len, USERNAME, &user1),
+	    CSR_OK);
+	for (i = 0; i + sizeof(spki_point) + 64 <= der_len; i++)
+		if (memcmp(der + i, spki_point, sizeof(spki_point)) == 0) {
+			pt = der + i + sizeof(spki_point);
+			break;
+		}
+	assert_non_null(pt);
+	/* y changed: off the curve (the key is refused before the signature) */
+	pt[63] ^= 0x01;
+	assert_int_equal(check_der(&cfg_oid, der, der_len, USERNAME, &user1),
+	    CSR_WEAK_KEY);
+	assert_non_null(strstr(last_reason, "not a point of"));
+	/* (0, 0): not on P-256 either, and the nearest thing to infinity */
+	memset(pt, 0, 64);
+	assert_int_equal(check_der(&cfg_oid, der, der_len, USERNAME, &user1),
+	    CSR_WEAK_KEY);
+	assert_non_null(strstr(last_reason, "not a point of"));
+	/* x = p: a coordinate out of range */
+	memcpy(pt, "\xff\xff\xff\xff\x00\x00\x00\x01\x00\x00\x00\x00"
+	    "\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff"
+	    "\xff\xff\xff\xff\xff\xff", 32);
+	assert_int_equal(check_der(&cfg_oid, der, der_len, USERNAME, &user1),
+	    CSR_WEAK_KEY);
+	free(der);
 }
 
 /* ---- template ---- */
@@ -1004,6 +1095,9 @@ main(void)
 		cmocka_unit_test(test_bad_signature),
 		cmocka_unit_test(test_rsa_1024),
 		cmocka_unit_test(test_ec_curves),
+		cmocka_unit_test(test_rsa_exponents),
+		cmocka_unit_test(test_rsa_modulus_size),
+		cmocka_unit_test(test_ec_point_invalid),
 		cmocka_unit_test(test_template_oid),
 		cmocka_unit_test(test_template_name),
 		cmocka_unit_test(test_template_resolved),
