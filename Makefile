@@ -1,18 +1,36 @@
 # SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
 # otpcep: MS-OTPCE responder. See README.md.
-#   make            build cgi-bin/otpcep (installs missing Debian packages when root)
+#   make            build cgi-bin/otpcep and the tools in build/bin (needs the
+#                   build set of scripts/install-deps.sh: installed when root)
 #   make check      unit tests (cmocka) and integration tests against real peers
+#                   (installs the test set too when root)
+#   make check-unit the unit tests alone (build set only)
 #   make demo       the whole flow on 127.0.0.1 (scripts/demo.sh)
 #   make valgrind   unit tests under valgrind
 #   make SAN=1 check  the same with AddressSanitizer and UBSan
 #   make SAN=thread check  the same with ThreadSanitizer
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (see the directories below)
+#   make uninstall  removes what install laid down (not the configuration)
+#   make dist       build/otpcep-VERSION.tar.gz, reproducible (from git)
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line are
+# honoured (Debian's hardening flags pass through to every compile and link).
 
+# Installation directories (GNU names). The systemd units get the real paths.
 PREFIX ?= /usr/local
+EXEC_PREFIX ?= $(PREFIX)
+SBINDIR ?= $(EXEC_PREFIX)/sbin
+BINDIR ?= $(EXEC_PREFIX)/bin
+DATAROOTDIR ?= $(PREFIX)/share
+MANDIR ?= $(DATAROOTDIR)/man
+DOCDIR ?= $(DATAROOTDIR)/doc/otpcep
+EXAMPLESDIR ?= $(DOCDIR)/examples
+# The responder reads /etc/otpcep/otpcep.conf by default (CONFIG_DEFAULT_PATH).
 SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
+VERSION = $(shell sed -n 's/^\#define OTPCEP_VERSION "\(.*\)"/\1/p' include/otpcep.h)
 
 PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi libmicrohttpd hogweed
 CFLAGS ?= -O2 -g
@@ -43,16 +61,28 @@ DRV_BIN = $(patsubst tests/integration/%.c,build/tests/%,$(DRV_SRC))
 # Tools: each src/NAME/ folder is one program build/bin/NAME.
 TOOLS = $(notdir $(patsubst %/,%,$(dir $(wildcard src/*/main.c))))
 TOOL_BIN = $(patsubst %,build/bin/%,$(TOOLS))
+# The systemd units, made from etc/systemd/*.in with this installation's paths.
+UNITS = build/systemd/otpcep.service build/systemd/otpcep.socket
 CURL_LIBS = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
-DEPS_OK = build/.deps-ok
-
-all: $(DEPS_OK) cgi-bin/otpcep $(TOOL_BIN)
-
 # Missing Debian packages: installed when root, else the command is printed.
+# `make` needs the build set only; the targets that start peers the test set.
+DEPS_OK = build/.deps-build-ok
+TEST_DEPS_OK = build/.deps-test-ok
+
+all: $(DEPS_OK) cgi-bin/otpcep $(TOOL_BIN) $(UNITS)
+
 $(DEPS_OK): scripts/install-deps.sh
 	@mkdir -p build
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh build
 	@touch $@
+
+$(TEST_DEPS_OK): scripts/install-deps.sh
+	@mkdir -p build
+	@scripts/install-deps.sh test
+	@touch $@
+
+# Generated ASN.1 tables are kept: a second `make` must not rebuild anything.
+.SECONDARY: $(ASN_GEN)
 
 build/gen/%_asn1tab.c: src/asn/%.asn | $(DEPS_OK)
 	@mkdir -p build/gen
@@ -72,29 +102,29 @@ build/libotpcep.a: $(LIB_OBJ)
 
 cgi-bin/otpcep: build/obj/main.o build/libotpcep.a
 	@mkdir -p cgi-bin
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 build/tests/%: tests/%.c build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/tests
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
 		build/libotpcep.a $(LIBS) $(TEST_LIBS)
 
 build/tests/drv_%: tests/integration/drv_%.c build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/tests
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
 		build/libotpcep.a $(LIBS) $(TEST_LIBS)
 
 .SECONDEXPANSION:
 build/bin/%: $$(wildcard src/%/*.c) build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/bin
 	$(CC) $(ALL_CPPFLAGS) -Isrc/$* $(ALL_CFLAGS) \
-		$(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null) -o $@ \
+		$(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null) $(LDFLAGS) -o $@ \
 		$(wildcard src/$*/*.c) build/libotpcep.a $(LIBS) $(CURL_LIBS)
 
 tests: $(TEST_BIN) $(DRV_BIN)
 
 # The whole flow on 127.0.0.1, from nothing, in under a minute.
-demo: all
+demo: all $(TEST_DEPS_OK)
 	@scripts/demo.sh
 
 # Benchmarks: tests/bench/bench_X.c become build/bench/bench_X; run.sh runs them.
@@ -103,16 +133,19 @@ BENCH_BIN = $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRC))
 
 build/bench/%: tests/bench/%.c build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/bench
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
 		build/libotpcep.a $(LIBS)
 
-bench: all $(BENCH_BIN)
+bench: all $(TEST_DEPS_OK) $(BENCH_BIN)
 	@OTPCEP_TOP=$(CURDIR) tests/bench/run.sh
 
-check: all $(TEST_BIN) $(DRV_BIN)
+check: all $(TEST_DEPS_OK) $(TEST_BIN) $(DRV_BIN)
 	@tests/run.sh $(TEST_BIN)
 
-valgrind: all $(TEST_BIN)
+check-unit: all $(TEST_BIN)
+	@tests/run.sh --unit-only $(TEST_BIN)
+
+valgrind: all $(TEST_DEPS_OK) $(TEST_BIN)
 	@VALGRIND="valgrind -q --leak-check=full --error-exitcode=99" \
 		tests/run.sh --unit-only $(TEST_BIN)
 
@@ -156,30 +189,64 @@ lint:
 	cppcheck -q --enable=warning,portability,performance --std=c11 \
 		-D_GNU_SOURCE -Iinclude -Ibuild/gen --error-exitcode=1 src
 
+# The systemd units with the real paths of this installation.
+build/systemd/%: etc/systemd/%.in Makefile
+	@mkdir -p build/systemd
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
+
+MAN_PAGES = $(wildcard docs/man/*.[1-8])
+EXAMPLES = etc/otpcep.conf etc/spawn-fcgi.example
+# What install lays down, relative to DESTDIR; uninstall removes exactly this.
+INSTALLED = $(SBINDIR)/otpcep $(patsubst %,$(BINDIR)/%,$(TOOLS)) \
+	$(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+	$(SYSTEMDUNITDIR)/otpcep.service $(SYSTEMDUNITDIR)/otpcep.socket \
+	$(patsubst %,$(DOCDIR)/%,README.md LICENSE $(notdir $(wildcard docs/*.md))) \
+	$(EXAMPLESDIR)/otpcep.conf $(EXAMPLESDIR)/spawn-fcgi.example \
+	$(EXAMPLESDIR)/lighttpd/otpcep.conf $(EXAMPLESDIR)/nginx/otpcep.conf
+
+# install: programs, man pages, units, docs and examples. The configuration
+# itself goes to $(SYSCONFDIR)/otpcep/otpcep.conf only when there is none
+# (never overwritten), mode 0640, group otpcep when that group exists.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/otpcep
-	install -m 0755 cgi-bin/otpcep $(DESTDIR)$(PREFIX)/sbin/otpcep
-	install -d $(DESTDIR)$(PREFIX)/bin
-	for t in $(TOOL_BIN); do install -m 0755 $$t $(DESTDIR)$(PREFIX)/bin/; done
-	install -m 0640 etc/otpcep.conf $(DESTDIR)$(SYSCONFDIR)/otpcep/otpcep.conf.example
-	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
-	for m in docs/man/*.[18]; do \
-		install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(EXAMPLESDIR)/lighttpd $(DESTDIR)$(EXAMPLESDIR)/nginx
+	install -m 0755 cgi-bin/otpcep $(DESTDIR)$(SBINDIR)/otpcep
+	for t in $(TOOL_BIN); do install -m 0755 $$t $(DESTDIR)$(BINDIR)/; done
+	for m in $(MAN_PAGES); do \
+		install -d $(DESTDIR)$(MANDIR)/man$${m##*.} && \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; \
 	done
-	install -d $(DESTDIR)$(PREFIX)/share/doc/otpcep
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/otpcep/
-	install -d $(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/lighttpd \
-		$(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/nginx \
-		$(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/systemd
-	install -m 0644 etc/lighttpd/otpcep.conf $(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/lighttpd/
-	install -m 0644 etc/nginx/otpcep.conf $(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/nginx/
-	install -m 0644 etc/systemd/otpcep.socket etc/systemd/otpcep.service \
-		$(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/systemd/
-	install -m 0644 etc/spawn-fcgi.example $(DESTDIR)$(PREFIX)/share/doc/otpcep/examples/
+	install -m 0644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 README.md LICENSE docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLESDIR)/
+	install -m 0644 etc/lighttpd/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/lighttpd/
+	install -m 0644 etc/nginx/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/nginx/
+ifndef NO_CONFIG
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/otpcep
+	test -e $(DESTDIR)$(SYSCONFDIR)/otpcep/otpcep.conf || \
+		install -m 0640 etc/otpcep.conf $(DESTDIR)$(SYSCONFDIR)/otpcep/otpcep.conf
+	if getent group otpcep >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		chgrp otpcep $(DESTDIR)$(SYSCONFDIR)/otpcep $(DESTDIR)$(SYSCONFDIR)/otpcep/otpcep.conf; fi
+endif
+
+# uninstall: everything install laid down except $(SYSCONFDIR)/otpcep, which
+# holds the administrator's configuration, keys and secrets.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(EXAMPLESDIR)/lighttpd $(DESTDIR)$(EXAMPLESDIR)/nginx \
+		$(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# dist: a reproducible tarball of the committed tree (HEAD): sorted names,
+# every mtime that of the last commit, owner and group 0, no local files.
+dist:
+	@mkdir -p build
+	git archive --format=tar --prefix=otpcep-$(VERSION)/ HEAD | \
+		gzip -n -9 >build/otpcep-$(VERSION).tar.gz
+	@echo "build/otpcep-$(VERSION).tar.gz"
 
 clean:
 	rm -rf build cgi-bin/otpcep
 
-.PHONY: all check demo tests valgrind fuzz bench install clean
+.PHONY: all check check-unit demo tests valgrind fuzz bench lint install uninstall dist clean
 
 -include $(wildcard build/obj/*.d build/tests/*.d)

@@ -95,6 +95,18 @@ struct config {
 	/* Operator's self-test (otpcep --probe) */
 	char *probe_user;
 	char *probe_password_file;
+
+	/* Renewing the signing certificate from AD CS (otpcep-enroll, docs/adcs.md) */
+	char *enroll_ca;		/* "host\CA name" (MS-WCCE configuration string) */
+	char *enroll_template;		/* certificate template name, e.g. DAOTPRA */
+	char *enroll_keytab;		/* the computer account's keytab */
+	char *enroll_principal;		/* e.g. DA1$@DOMAIN1.CORP.COMPANY.COM */
+	char *enroll_spn;		/* NULL: host/<host of enroll_ca> */
+	char *enroll_ca_address;	/* NULL: resolve the host of enroll_ca */
+	unsigned enroll_epm_port;	/* the endpoint mapper's port, 135 */
+	char *enroll_state_file;	/* renewal state, read by otpcep --probe */
+	unsigned enroll_retry_s;	/* wait after a failed or pending attempt */
+	unsigned enroll_timeout_ms;	/* per network step of one CA exchange */
 };
 
 /*

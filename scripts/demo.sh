@@ -3,7 +3,7 @@
 # make demo: the whole MS-OTPCE flow on 127.0.0.1, from nothing.
 #
 # Generates a throw-away PKI, starts slapd (the directory), FreeRADIUS (a TOTP
-# user), the responder and lighttpd (HTTPS, client certificates) on free
+# user), the responder and nginx (HTTPS, client certificates) on free
 # unprivileged ports, enrolls DOMAIN1\user1 with otpcep-client using a code
 # from `oathtool --totp`, hands the SignedCertRequest to otpcep-ca (the CA
 # step), prints the issued certificate, then shows a wrong code getting
@@ -11,8 +11,12 @@
 # is stopped by its pid, and the script exits non-zero if any step fails.
 #
 # The daemons are the ones the end-to-end tests use (tests/integration/
-# lib_stack.sh and the helpers it sources): real slapd, FreeRADIUS, lighttpd
-# with the shipped etc/lighttpd/otpcep.conf, and the responder.
+# lib_stack.sh and the helpers it sources): real slapd, FreeRADIUS, nginx
+# with the shipped etc/nginx/otpcep.conf, and the responder.
+# The front is nginx, not lighttpd: lighttpd 1.4.69 (Debian 12) with mod_gnutls
+# and client certificates may crash with SIGSEGV when stopped after serving
+# (a bug of that lighttpd, serving is not affected); the shipped lighttpd
+# configuration is tested by make check (e2e_lighttpd.sh, web.sh).
 set -u
 OTPCEP_TOP=$(cd "$(dirname "$0")/.." && pwd)
 export OTPCEP_TOP
@@ -56,7 +60,7 @@ quietly() {
 }
 pid_of_log() { sed -n "s/^started $1 (pid \([0-9]*\))$/\1/p" "$2" | tail -n 1; }
 
-for tool in slapd freeradius lighttpd oathtool certtool curl; do
+for tool in slapd freeradius nginx oathtool certtool curl; do
 	command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] ||
 	    fail "$tool is not installed: run scripts/install-deps.sh as root"
 done
@@ -66,7 +70,7 @@ done
 
 echo "otpcep demo: MS-OTPCE from a one-time password to a smart card logon certificate"
 echo "everything on 127.0.0.1, all state in $T (removed at the end)"
-STACK_WEB=lighttpd
+STACK_WEB=nginx
 mkdir -p "$STACK_DIR"
 chmod 700 "$STACK_DIR"
 LOG="$T/demo.log"
@@ -74,7 +78,7 @@ LOG="$T/demo.log"
 step "A throw-away PKI (certtool)"
 quietly "$LOG" stack_pki || fail "could not make the PKI" "$LOG"
 say "root CA            $(certtool -i --infile "$PKI/ca.pem" | sed -n 's/^[[:space:]]*Subject: //p')"
-say "TLS server         127.0.0.1, for lighttpd"
+say "TLS server         127.0.0.1, for nginx"
 say "client machine     $(certtool -i --infile "$PKI/client.pem" | sed -n 's/^[[:space:]]*Subject: //p'), presented by the client over TLS"
 say "signing (RA)       EKU 1.3.6.1.4.1.311.81.1.1 (DirectAccess OTP), co-signs requests"
 say "issuing CA         $(certtool -i --infile "$PKI/demo-ca.pem" | sed -n 's/^[[:space:]]*Subject: //p'), used by otpcep-ca"
@@ -102,9 +106,9 @@ grep -E '^(template|ldap_uri|domain|radius_server|radius_username|signing_cert|c
     "$STACK_CONF" | sed 's/^/        /'
 done_step
 
-step "The web server: lighttpd (etc/lighttpd/otpcep.conf)"
+step "The web server: nginx (etc/nginx/otpcep.conf)"
 quietly "$LOG" stack_web web "$STACK_DIR/otpcep.sock" ||
-    fail "lighttpd did not start" "$LOG"
+    fail "nginx did not start" "$LOG"
 STACK_URL=$STACK_WEB_URL
 say "$STACK_URL (pid $STACK_WEB_PID), HTTPS, client certificates verified against the root CA"
 done_step
@@ -202,7 +206,7 @@ stop() {
 # The shell's own "Segmentation fault" notice is kept off the screen: stop()
 # says how each one ended.
 exec 3>&2 2>/dev/null
-stop lighttpd "$STACK_WEB_PID"
+stop nginx "$STACK_WEB_PID"
 stop otpcep "$STACK_OTPCEP_PID"
 stop FreeRADIUS "$RADIUSD_PID"
 stop slapd "$SLAPD_PID"

@@ -138,6 +138,17 @@ static const struct key_def keys[] = {
 
 	STR(probe_user),
 	PATH(probe_password_file),
+
+	STR(enroll_ca),
+	STR(enroll_template),
+	PATH(enroll_keytab),
+	STR(enroll_principal),
+	STR(enroll_spn),
+	STR(enroll_ca_address),
+	UINT(enroll_epm_port, 1, 65535),
+	PATH(enroll_state_file),
+	UINT(enroll_retry_s, 10, 86400),
+	UINT(enroll_timeout_ms, 100, 300000),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -189,6 +200,9 @@ config_defaults(struct config *cfg)
 	cfg->signing_digest = DIGEST_SHA256;
 	cfg->signing_warn_hours = 24;
 	cfg->issuing_ca_count = 1;
+	cfg->enroll_epm_port = 135;	/* MS-RPCE 2.1.1.1: the endpoint mapper */
+	cfg->enroll_retry_s = 3600;
+	cfg->enroll_timeout_ms = 30000;
 }
 
 /* Fills in string defaults that need allocation. Returns -1 when out of memory. */
@@ -652,6 +666,14 @@ config_validate(struct parse_state *st, struct config *cfg)
 	if (cfg->signing_eku && !oid_valid(cfg->signing_eku))
 		config_error(st, line_of(st, "signing_eku"),
 		    "signing_eku: '%s' is not an OID", cfg->signing_eku);
+	if (cfg->enroll_ca && !ca_name_valid(cfg->enroll_ca))
+		config_error(st, line_of(st, "enroll_ca"),
+		    "enroll_ca: '%s' is not a CA configuration string 'host\\CA name'",
+		    cfg->enroll_ca);
+	if (is_set(st, "enroll_ca") && (!is_set(st, "enroll_template") ||
+	    !is_set(st, "enroll_keytab") || !is_set(st, "enroll_principal")))
+		config_error(st, line_of(st, "enroll_ca"), "enroll_ca needs "
+		    "enroll_template, enroll_keytab and enroll_principal");
 	if (cfg->listen && strncmp(cfg->listen, "unix:", 5) != 0 &&
 	    strrchr(cfg->listen, ':') == NULL)
 		config_error(st, line_of(st, "listen"),

@@ -21,11 +21,22 @@
 #include "probe.h"
 #include "server.h"
 
+#define OTPCEP_USAGE_LINE \
+	"usage: otpcep [-v] [-c FILE] [--check-config | --probe | --replay FILE|-]\n"
+
+/* A usage error: the short usage line on stderr; 64 (EX_USAGE, sysexits.h). */
+static int
+usage_error(void)
+{
+	fputs(OTPCEP_USAGE_LINE "Try 'otpcep --help'.\n", stderr);
+	return 64;
+}
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: otpcep [-v] [-c FILE] [--check-config | --probe | --replay FILE|-]\n"
+	    OTPCEP_USAGE_LINE
 	    "\n"
 	    "MS-OTPCE responder. Without options it serves FastCGI on the socket\n"
 	    "it was given (or `listen`), or answers one CGI request when run as a\n"
@@ -84,12 +95,12 @@ main(int argc, char **argv)
 		case 'v': verbose = 1; break;
 		case 'V': printf("otpcep %s\n", OTPCEP_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default: return usage_error();
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
-		return 2;
+		fprintf(stderr, "otpcep: unexpected argument '%s'\n", argv[optind]);
+		return usage_error();
 	}
 
 	harden_process();

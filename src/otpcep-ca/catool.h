@@ -28,7 +28,7 @@
  */
 enum catool_status {
 	CATOOL_OK = 0,
-	CATOOL_USAGE = 1,		/* bad options */
+	CATOOL_USAGE = 64,		/* bad options (EX_USAGE, sysexits.h) */
 	CATOOL_FILES = 2,		/* a file cannot be read or written, CA unusable */
 	CATOOL_MALFORMED = 10,		/* not DER/PEM/base64 of a SignedData */
 	CATOOL_NOT_SIGNED_DATA = 11,	/* contentType is not id-signedData */

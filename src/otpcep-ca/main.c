@@ -21,16 +21,20 @@
 #include "b64.h"
 #include "catool.h"
 #include "log.h"
+#include "otpcep.h"
 
 /* A SignedCertRequest is a few kilobytes; anything above this is refused. */
 #define CATOOL_INPUT_MAX (1024 * 1024)
 /* An upper bound for --lifetime: one year. */
 #define CATOOL_LIFETIME_MAX (366UL * 86400UL)
 
-static const char usage_text[] =
-"usage: otpcep-ca --in FILE --trust FILE [--require-eku OID]\n"
-"                 (--check | --ca-cert FILE --ca-key FILE [--lifetime TIME]\n"
+#define CATOOL_USAGE_LINE \
+"usage: otpcep-ca --in FILE --trust FILE [--require-eku OID]\n" \
+"                 (--check | --ca-cert FILE --ca-key FILE [--lifetime TIME]\n" \
 "                  [--out FILE] [--print])\n"
+
+static const char usage_text[] =
+CATOOL_USAGE_LINE
 "\n"
 "Verifies a SignedCertRequest (MS-OTPCE 3.2.5.1 step 4: the client's PKCS#10\n"
 "co-signed by the OTP signing certificate) as an Enterprise CA's policy does,\n"
@@ -50,15 +54,29 @@ static const char usage_text[] =
 "  --out FILE          write the certificate (PEM) there, else to stdout\n"
 "  --print             describe the issued certificate (to stdout with\n"
 "                      --out, else to stderr)\n"
-"  --help              this text\n"
+"  -h, --help          this text\n"
+"  -V, --version       print the version\n"
 "\n"
-"Exit status: 0 issued (or verified, with --check); 1 usage; 2 a file cannot\n"
+"Exit status: 0 issued (or verified, with --check); 64 usage; 2 a file cannot\n"
 "be read or written, or the CA is unusable; 10 malformed; 11 not signedData;\n"
 "12 not PKIData; 13 not exactly one PKCS#10; 14 not signed; 15 bad null\n"
 "signer; 16 unsupported algorithm; 17 signer certificate missing; 18 bad\n"
 "signature; 19 wrong contentType; 20 messageDigest mismatch; 21 untrusted;\n"
 "22 expired; 23 no signing EKU; 24 bad PKCS#10; 25 no UPN; 40 issuing failed.\n"
 "See otpcep-ca(1).\n";
+
+/*
+ * A usage error: the reason (when given), the short usage line and where the
+ * full text is, on stderr. Returns CATOOL_USAGE (64, EX_USAGE).
+ */
+static int
+catool_usage(const char *why)
+{
+	if (why != NULL)
+		fprintf(stderr, "otpcep-ca: %s\n", why);
+	fputs(CATOOL_USAGE_LINE "Try 'otpcep-ca --help'.\n", stderr);
+	return CATOOL_USAGE;
+}
 
 /* Reads path ("-": stdin) whole into a new buffer; NULL with a message. */
 static uint8_t *
@@ -206,6 +224,7 @@ main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "print", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *in = NULL, *trust = NULL, *ca_cert = NULL, *ca_key = NULL;
@@ -221,7 +240,7 @@ main(int argc, char **argv)
 	char why[1024];
 	int c, st, rc;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': in = optarg; break;
 		case 't': trust = optarg; break;
@@ -242,19 +261,19 @@ main(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			return CATOOL_OK;
+		case 'V':
+			printf("otpcep-ca %s\n", OTPCEP_VERSION);
+			return CATOOL_OK;
 		default:
-			fputs(usage_text, stderr);
-			return CATOOL_USAGE;
+			return catool_usage(NULL);
 		}
 	}
 	if (optind != argc || in == NULL || trust == NULL ||
 	    (!check_only && (ca_cert == NULL || ca_key == NULL))) {
-		fprintf(stderr, "otpcep-ca: %s\n", optind != argc ?
+		return catool_usage(optind != argc ?
 		    "unexpected argument" : in == NULL ? "--in is required" :
 		    trust == NULL ? "--trust is required" :
 		    "--ca-cert and --ca-key are required (or --check)");
-		fputs(usage_text, stderr);
-		return CATOOL_USAGE;
 	}
 	if (eku[0] < '0' || eku[0] > '2' || strspn(eku, "0123456789.") !=
 	    strlen(eku) || strstr(eku, "..") != NULL ||

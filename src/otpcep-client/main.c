@@ -127,7 +127,9 @@ client_usage(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "otpcep-client: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'otpcep-client --help'.\n");
+	fprintf(stderr, "\nusage: otpcep-client --url URL --user DOMAIN\\user "
+	    "[--otp-file FILE] [OPTIONS]\n"
+	    "Try 'otpcep-client --help'.\n");
 	return CLIENT_EXIT_USAGE;
 }
 

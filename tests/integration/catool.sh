@@ -319,11 +319,11 @@ refused trailing "$T/trailing.der" 10 "not a CMS SignedData"
 
 # --- the operator's mistakes -------------------------------------------------
 run no-trust --in "$T/rsa.der" --check
-t_check "no --trust: usage (1)" sh -c "test $RC -eq 1 && grep -q -- '--trust is required' '$T/no-trust.err'"
+t_check "no --trust: usage (64)" sh -c "test $RC -eq 64 && grep -q -- '--trust is required' '$T/no-trust.err'"
 run bad-lifetime --in "$T/rsa.der" --trust "$PKI/ca.pem" --ca-cert "$PKI/ca.pem" --ca-key "$PKI/ca.key" --lifetime 1x
-t_check "--lifetime 1x: usage (1)" sh -c "test $RC -eq 1 && grep -q 'lifetime' '$T/bad-lifetime.err'"
+t_check "--lifetime 1x: usage (64)" sh -c "test $RC -eq 64 && grep -q 'lifetime' '$T/bad-lifetime.err'"
 run no-ca --in "$T/rsa.der" --trust "$PKI/ca.pem"
-t_check "no --ca-cert without --check: usage (1)" test "$RC" -eq 1
+t_check "no --ca-cert without --check: usage (64)" test "$RC" -eq 64
 run wrong-ca-key --in "$T/rsa.der" --trust "$PKI/ca.pem" --ca-cert "$PKI/ca.pem" --ca-key "$PKI/other-rsa.key"
 t_check "CA key not the CA certificate's: refused (2)" \
     sh -c "test $RC -eq 2 && grep -q 'does not belong to' '$T/wrong-ca-key.err'"

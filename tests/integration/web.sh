@@ -177,17 +177,18 @@ fi
 # 3. The systemd units: systemd-analyze verify with the binary we built.
 if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$T/units"
-	sed "s|/usr/local/sbin/otpcep|$OTPCEP|g" "$TOP/etc/systemd/otpcep.service" >"$T/units/otpcep.service"
-	cp "$TOP/etc/systemd/otpcep.socket" "$T/units/otpcep.socket"
+	sed -e "s|@SBINDIR@/otpcep|$OTPCEP|g" -e "s|@SYSCONFDIR@|/etc|g" \
+	    "$TOP/etc/systemd/otpcep.service.in" >"$T/units/otpcep.service"
+	cp "$TOP/etc/systemd/otpcep.socket.in" "$T/units/otpcep.socket"
 	(cd "$T/units" && systemd-analyze verify --man=no ./otpcep.socket ./otpcep.service) \
 	    >"$T/units/verify.out" 2>&1
 	t_check "systemd units pass systemd-analyze verify" \
 	    sh -c "! grep -i otpcep '$T/units/verify.out'"
 	grep -i otpcep "$T/units/verify.out"
 	t_check "otpcep.socket: ListenStream, www-data, 0660" sh -c \
-	    "grep -qx 'ListenStream=/run/otpcep/otpcep.sock' '$TOP/etc/systemd/otpcep.socket' &&
-	     grep -qx 'SocketGroup=www-data' '$TOP/etc/systemd/otpcep.socket' &&
-	     grep -qx 'SocketMode=0660' '$TOP/etc/systemd/otpcep.socket'"
+	    "grep -qx 'ListenStream=/run/otpcep/otpcep.sock' '$TOP/etc/systemd/otpcep.socket.in' &&
+	     grep -qx 'SocketGroup=www-data' '$TOP/etc/systemd/otpcep.socket.in' &&
+	     grep -qx 'SocketMode=0660' '$TOP/etc/systemd/otpcep.socket.in'"
 else
 	t_pass "systemd-analyze not installed: units not verified (SKIP)"
 fi
