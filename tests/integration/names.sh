@@ -149,4 +149,54 @@ ask jorg "$T/name.conf" 'DOMAIN1\JÖRG' otp-joerg jorg
 t_check_response "CN=Jorg Muller is another name: OtherError" "$T/jorg.out" 200 OtherError
 t_check "the audit line says the subject is not the user's" \
 	grep -q "subject is not the user's directory DN" "$T/jorg.log"
+
+# 6. otpcep-ca, the CA's policy: --template, conflicts, key rules. Requests
+# otpcep refuses to co-sign are signed by drv_catool (the signer's encoder).
+CA="$TOP/build/bin/otpcep-ca"
+ca() { # NAME SIGNED.der [--template T]...: exit status in $rc
+	n=$1 in=$2
+	shift 2
+	"$CA" --check --in "$in" --trust "$F/ca.pem" "$@" >"$T/ca-$n.out" 2>&1
+	rc=$?
+}
+signed() { # NAME: $T/NAME.der co-signed by drv_catool into $T/NAME.p7
+	"$TOP/build/tests/drv_catool" sign "$F/sign.pem" "$T/sign.key" sha256 \
+		"$T/$1.der" "$T/$1.p7" >/dev/null 2>&1
+}
+t_http_body "$T/v2.out" "$T/v2.xml"
+sed -n 's/.*SignedCertRequest="\([^"]*\)".*/\1/p' "$T/v2.xml" | base64 -d >"$T/v2.p7"
+ca v2 "$T/v2.p7" --template "DAOTPLogon=$OID"
+t_check "otpcep-ca --template DAOTPLogon=OID issues the co-signed v2 request" test $rc -eq 0
+ca v2oid "$T/v2.p7" --template "$OID"
+t_check "and with --template OID" test $rc -eq 0
+ca v2other "$T/v2.p7" --template "Administrator=1.3.6.1.4.1.311.21.8.9.9.9"
+t_check "a template it was not told to issue: exit 28 ($rc)" test $rc -eq 28
+t_check "with the CA's error name" grep -q CERTSRV_E_UNSUPPORTED_CERT_TYPE "$T/ca-v2other.out"
+signed both || t_fail "drv_catool sign"
+ca both "$T/both.p7" --template "DAOTPLogon=$OID" \
+	--template "Administrator=1.3.6.1.4.1.311.21.8.9.9.9"
+t_check "OID of one template and name of another: exit 29 ($rc)" test $rc -eq 29
+t_check "CERTSRV_E_TEMPLATE_CONFLICT (0x80094802)" \
+	grep -q 'CERTSRV_E_TEMPLATE_CONFLICT (0x80094802)' "$T/ca-both.out"
+csr notmpl "CN=User 1,CN=Users,$BASE" user1@domain1.corp.company.com ""
+signed notmpl
+ca notmpl "$T/notmpl.p7" --template "DAOTPLogon=$OID"
+t_check "no template extension: exit 27 ($rc), CERTSRV_E_NO_CERT_TYPE" \
+	grep -q CERTSRV_E_NO_CERT_TYPE "$T/ca-notmpl.out"
+ca notmplfree "$T/notmpl.p7"
+t_check "without --template the template is not checked ($rc)" test $rc -eq 0
+# An RSA key with public exponent 3 (openssl makes one; certtool cannot).
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+	-pkeyopt rsa_keygen_pubexp:3 -out "$T/e3.key" 2>/dev/null &&
+openssl req -new -key "$T/e3.key" -subj "/CN=User 1" -outform DER \
+	-addext "subjectAltName=otherName:1.3.6.1.4.1.311.20.2.3;UTF8:user1@domain1.corp.company.com" \
+	-addext "1.3.6.1.4.1.311.21.7=DER:$OID_HEX" -out "$T/e3.der" 2>"$T/e3.log" ||
+	t_fail "openssl could not make the exponent-3 request: $(cat "$T/e3.log")"
+signed e3
+ca e3 "$T/e3.p7" --template "DAOTPLogon=$OID"
+t_check "otpcep-ca refuses RSA exponent 3: exit 26 ($rc)" test $rc -eq 26
+t_check "and says why" grep -q "exponent 3 is below 65537" "$T/ca-e3.out"
+ask e3 "$T/name.conf" 'DOMAIN1\user1' otp-user1 e3
+t_check_response "the responder refuses it too: OtherError" "$T/e3.out" 200 OtherError
+t_check "its audit line says why" grep -q "exponent 3 is below 65537" "$T/e3.log"
 t_done
