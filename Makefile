@@ -43,10 +43,16 @@ else ifdef SAN
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
 endif
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) \
-	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(RPC_CFLAGS)
 ALL_CPPFLAGS = -D_GNU_SOURCE -Iinclude -Ibuild/gen $(CPPFLAGS) -MMD -MP
 LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring -lgmp -lpthread
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+# MIT Kerberos GSS-API for the DCE/RPC library (src/dcerpc_gss.c,
+# src/dcerpc_krb5key.c): linked into the tools, tests, drivers, benchmarks
+# and fuzz targets; the responder never pulls those objects from the archive.
+RPC_PKGS = krb5-gssapi krb5
+RPC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(RPC_PKGS) 2>/dev/null)
+RPC_LIBS = $(shell $(PKG_CONFIG) --libs $(RPC_PKGS) 2>/dev/null)
 
 ASN_SRC = $(wildcard src/asn/*.asn)
 ASN_GEN = $(patsubst src/asn/%.asn,build/gen/%_asn1tab.c,$(ASN_SRC))
@@ -107,19 +113,19 @@ cgi-bin/otpcep: build/obj/main.o build/libotpcep.a
 build/tests/%: tests/%.c build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/tests
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
-		build/libotpcep.a $(LIBS) $(TEST_LIBS)
+		build/libotpcep.a $(LIBS) $(RPC_LIBS) $(TEST_LIBS)
 
 build/tests/drv_%: tests/integration/drv_%.c build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/tests
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
-		build/libotpcep.a $(LIBS) $(TEST_LIBS)
+		build/libotpcep.a $(LIBS) $(RPC_LIBS) $(TEST_LIBS)
 
 .SECONDEXPANSION:
 build/bin/%: $$(wildcard src/%/*.c) build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/bin
 	$(CC) $(ALL_CPPFLAGS) -Isrc/$* $(ALL_CFLAGS) \
 		$(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null) $(LDFLAGS) -o $@ \
-		$(wildcard src/$*/*.c) build/libotpcep.a $(LIBS) $(CURL_LIBS)
+		$(wildcard src/$*/*.c) build/libotpcep.a $(LIBS) $(RPC_LIBS) $(CURL_LIBS)
 
 tests: $(TEST_BIN) $(DRV_BIN)
 
@@ -134,7 +140,7 @@ BENCH_BIN = $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRC))
 build/bench/%: tests/bench/%.c build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/bench
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
-		build/libotpcep.a $(LIBS)
+		build/libotpcep.a $(LIBS) $(RPC_LIBS)
 
 bench: all $(TEST_DEPS_OK) $(BENCH_BIN)
 	@OTPCEP_TOP=$(CURDIR) tests/bench/run.sh
@@ -161,7 +167,7 @@ FUZZ_OBJ = $(patsubst build/obj/%.o,build/fuzz/obj/%.o,$(LIB_OBJ))
 build/fuzz/obj/%.o: src/%.c | $(DEPS_OK) $(ASN_GEN)
 	@mkdir -p build/fuzz/obj
 	clang $(ALL_CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
-		$(shell $(PKG_CONFIG) --cflags $(PKGS)) -c -o $@ $<
+		$(shell $(PKG_CONFIG) --cflags $(PKGS)) $(RPC_CFLAGS) -c -o $@ $<
 
 build/fuzz/obj/%_asn1tab.o: build/gen/%_asn1tab.c
 	@mkdir -p build/fuzz/obj
@@ -169,7 +175,7 @@ build/fuzz/obj/%_asn1tab.o: build/gen/%_asn1tab.c
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	clang $(ALL_CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -fsanitize=fuzzer \
-		$(shell $(PKG_CONFIG) --cflags $(PKGS)) -o $@ $< $(FUZZ_OBJ) $(LIBS)
+		$(shell $(PKG_CONFIG) --cflags $(PKGS)) $(RPC_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(LIBS) $(RPC_LIBS)
 
 .PRECIOUS: build/fuzz/obj/%.o
 

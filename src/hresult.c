@@ -66,6 +66,18 @@ hresult_name(uint32_t hr)
 		{ 0x800b0101u, "CERT_E_EXPIRED" },
 		{ 0x800b0109u, "CERT_E_UNTRUSTEDROOT" },
 		{ 0x800b0110u, "CERT_E_WRONG_USAGE" },
+		/* DCE/RPC fault statuses (MS-RPCE 2.2.2.12, C706 appendix E)
+		 * and ept_map's status, for the DCE/RPC library's logs. */
+		{ 0x00000005u, "nca_s_fault_access_denied" },
+		{ 0x000006b5u, "RPC_S_UNKNOWN_IF" },
+		{ 0x000006d1u, "RPC_S_PROCNUM_OUT_OF_RANGE" },
+		{ 0x000006f7u, "RPC_X_BAD_STUB_DATA" },
+		{ 0x00000721u, "RPC_S_SEC_PKG_ERROR" },
+		{ 0x1c000020u, "nca_s_fault_remote_no_memory" },
+		{ 0x1c010002u, "nca_s_op_rng_error" },
+		{ 0x1c010003u, "nca_s_unk_if" },
+		{ 0x1c01000bu, "nca_s_proto_error" },
+		{ 0x16c9a0d6u, "EPT_S_NOT_REGISTERED" },
 	};
 	size_t i;
 

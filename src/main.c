@@ -133,6 +133,7 @@ main(int argc, char **argv)
 	} else if (front_cgi_detected()) {
 		ret = front_cgi_run(&srv);
 	} else if (metrics_http_start(cfg, &mh) == 0) {
+		log_started();
 		ret = front_fcgi_run(&srv);
 		metrics_http_stop(mh);
 	}
