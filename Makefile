@@ -32,7 +32,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION = $(shell sed -n 's/^\#define OTPCEP_VERSION "\(.*\)"/\1/p' include/otpcep.h)
 
-PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi libmicrohttpd hogweed
+PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi libmicrohttpd libseccomp hogweed
 CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

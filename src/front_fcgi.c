@@ -236,6 +236,11 @@ front_fcgi_run(struct server *srv)
 
 	if (FCGX_Init() != 0 || (fd = front_fcgi_socket(srv->cfg)) < 0)
 		return 1;
+	/* Issue 11: the socket is open; drop privileges, seccomp (server.c). */
+	if (server_lockdown(srv) != 0) {
+		close(fd);
+		return 1;
+	}
 	memset(&wake, 0, sizeof(wake));
 	wake.sa_handler = front_fcgi_wake;	/* no SA_RESTART: accept() returns EINTR */
 	sigemptyset(&wake.sa_mask);

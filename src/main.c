@@ -118,7 +118,8 @@ main(int argc, char **argv)
 	/* Before any fork (the signer) and any thread: the shared counters. */
 	if (metrics_init(cfg) == 0)
 		metrics_workers(cfg->workers);
-	if (server_init(&srv, cfg) != 0)
+	/* Serving modes parse requests: the key goes to a signer process. */
+	if (server_init(&srv, cfg, !check && !probe) != 0)
 		goto cleanup;
 	if (check) {
 		if (srv.tmpl_oid != NULL)
@@ -129,9 +130,11 @@ main(int argc, char **argv)
 	} else if (probe) {
 		ret = probe_run(&srv);
 	} else if (replay != NULL) {
-		ret = front_replay_run(&srv, replay);
+		/* Each front locks down before its first request (issue 11). */
+		ret = server_lockdown(&srv) != 0 ? 1 :
+		    front_replay_run(&srv, replay);
 	} else if (front_cgi_detected()) {
-		ret = front_cgi_run(&srv);
+		ret = server_lockdown(&srv) != 0 ? 1 : front_cgi_run(&srv);
 	} else if (metrics_http_start(cfg, &mh) == 0) {
 		log_started();
 		ret = front_fcgi_run(&srv);
