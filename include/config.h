@@ -16,6 +16,7 @@
 /* A repeatable key's values, in file order (rank order where it matters). */
 struct config_list {
 	char **items;
+	unsigned *lines;		/* the line of each item, for messages */
 	size_t count;
 };
 
@@ -29,10 +30,14 @@ enum signing_digest { DIGEST_SHA1, DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512 }
 
 struct config {
 	char *path;			/* the file this came from */
+	unsigned *key_lines;		/* first line of each key (config_line()) */
 
 	/* Responder and HTTP envelope (MS-OTPCE 2.1, 2.2) */
 	unsigned workers;
 	char *listen;			/* NULL: socket from the web server/systemd */
+	unsigned listen_backlog;	/* listen(2) backlog of our own socket */
+	struct config_list fastcgi_allowed_clients;	/* TCP peers allowed */
+	unsigned fastcgi_timeout_ms;	/* each read/write on a FastCGI peer */
 	bool log_syslog;
 	int log_facility;		/* syslog(3) facility, LOG_DAEMON by default */
 	bool log_verbose;
@@ -119,6 +124,19 @@ struct config *config_load(const char *path);
 struct config *config_parse(const char *name, const char *text, size_t text_len);
 
 void config_free(struct config *cfg);
+
+/* The line where key was first set in cfg's file; 0 when it was not set. */
+unsigned config_line(const struct config *cfg, const char *key);
+
+/*
+ * The file-stage checks (src/config_files.c): every file the configuration
+ * names exists, is readable and a regular file; secrets and the signing key
+ * are owned by root or the service user and mode at most 0640 (issue 11);
+ * the configuration file is not writable by group or others. With resolve,
+ * also that every host name resolves (--check-config). Each problem is
+ * logged as "file:line: what: reason"; returns how many were found.
+ */
+unsigned config_check_files(const struct config *cfg, bool resolve);
 
 /*
  * The configuration path for this run: the -c argument when given, else

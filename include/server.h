@@ -45,6 +45,14 @@ int server_init(struct server *srv, const struct config *cfg,
 int server_lockdown(const struct server *srv);
 void server_free(struct server *srv);
 
+/*
+ * --check-config: starts each part (directory, RADIUS, signing) on its own
+ * and stops it again, so that one broken part does not hide another. Each
+ * failure is logged, with the configuration line of the part. Returns how
+ * many parts failed.
+ */
+unsigned server_check(const struct config *cfg);
+
 int worker_init(struct worker *w, const struct server *srv, unsigned index);
 void worker_free(struct worker *w);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 
 #include "ca.h"
@@ -85,8 +86,11 @@ static const struct key_enum log_values[] = {
 #define ENUM(k, v) { #k, K_ENUM, OFF(k), 0, 0, v }
 
 static const struct key_def keys[] = {
-	UINT(workers, 1, 256),
+	UINT(workers, 1, 4096),
 	STR(listen),
+	UINT(listen_backlog, 1, 65535),
+	LIST(fastcgi_allowed_clients),
+	UINT(fastcgi_timeout_ms, 100, 600000),
 	{ "log", K_ENUM, OFF(log_syslog), 0, 0, log_values },
 	ENUM(log_facility, facility_values),
 	BOOL(log_verbose),
@@ -184,6 +188,8 @@ static void
 config_defaults(struct config *cfg)
 {
 	cfg->workers = 4;
+	cfg->listen_backlog = SOMAXCONN;
+	cfg->fastcgi_timeout_ms = 30000;
 	cfg->log_syslog = true;
 	cfg->log_facility = LOG_DAEMON;
 	cfg->health_window_s = 120;
@@ -294,16 +300,22 @@ resolve_path(const struct parse_state *st, const char *v)
 }
 
 static int
-list_append(struct config_list *l, const char *v)
+list_append(struct config_list *l, const char *v, unsigned line)
 {
 	char **items;
+	unsigned *lines;
 
 	items = realloc(l->items, (l->count + 1) * sizeof(*items));
 	if (items == NULL)
 		return -1;
 	l->items = items;
+	lines = realloc(l->lines, (l->count + 1) * sizeof(*lines));
+	if (lines == NULL)
+		return -1;
+	l->lines = lines;
 	if ((l->items[l->count] = strdup(v)) == NULL)
 		return -1;
+	l->lines[l->count] = line;
 	l->count++;
 	return 0;
 }
@@ -311,7 +323,7 @@ list_append(struct config_list *l, const char *v)
 /* Stores value v for key k. Returns 0, 1 for a bad value, -1 when out of memory. */
 static int
 key_store(struct config *cfg, const struct parse_state *st,
-    const struct key_def *k, const char *v)
+    const struct key_def *k, const char *v, unsigned line)
 {
 	void *field = (char *)cfg + k->offset;
 	unsigned long n;
@@ -333,7 +345,7 @@ key_store(struct config *cfg, const struct parse_state *st,
 			*(unsigned *)field = (unsigned)n;
 		return 0;
 	case K_LIST:
-		return list_append(field, v);
+		return list_append(field, v, line);
 	case K_ENUM:
 		for (i = 0; k->values[i].name != NULL; i++)
 			if (strcmp(k->values[i].name, v) == 0) {
@@ -406,7 +418,7 @@ key_name_ok(const char *s)
 
 /* Parses one line. Returns -1 only when out of memory. */
 static int
-config_line(struct config *cfg, struct parse_state *st, unsigned line,
+config_parse_line(struct config *cfg, struct parse_state *st, unsigned line,
     char *text)
 {
 	const struct key_def *k;
@@ -441,7 +453,7 @@ config_line(struct config *cfg, struct parse_state *st, unsigned line,
 	}
 	if (st->first_line[index] == 0)
 		st->first_line[index] = line;
-	if ((r = key_store(cfg, st, k, value)) < 0)
+	if ((r = key_store(cfg, st, k, value, line)) < 0)
 		return -1;
 	if (r > 0)
 		describe_bad_value(st, line, k, value);
@@ -723,13 +735,16 @@ config_parse(const char *name, const char *text, size_t text_len)
 		} else {
 			memcpy(line, text + pos, n);
 			line[n] = '\0';
-			oom = config_line(cfg, &st, lineno, line) < 0;
+			oom = config_parse_line(cfg, &st, lineno, line) < 0;
 		}
 		pos += n + (nl != NULL);
 	}
 	if (oom || config_default_strings(cfg) < 0)
 		goto nomem;
 	config_validate(&st, cfg);
+	if ((cfg->key_lines = malloc(sizeof(st.first_line))) == NULL)
+		goto nomem;
+	memcpy(cfg->key_lines, st.first_line, sizeof(st.first_line));
 	free(st.dir);
 	if (st.errors) {
 		log_err("%s: %u error%s", name, st.errors, st.errors > 1 ? "s" : "");
@@ -739,8 +754,8 @@ config_parse(const char *name, const char *text, size_t text_len)
 	return cfg;
 
 nomem:
-	log_err("%s: out of memory", name);
 	free(st.dir);
+	log_err("%s: out of memory", name);
 	config_free(cfg);
 	return NULL;
 }
@@ -785,6 +800,7 @@ list_free(struct config_list *l)
 	for (i = 0; i < l->count; i++)
 		free(l->items[i]);
 	free(l->items);
+	free(l->lines);
 }
 
 void
@@ -802,8 +818,19 @@ config_free(struct config *cfg)
 		else if (keys[i].type == K_LIST)
 			list_free(field);
 	}
+	free(cfg->key_lines);
 	free(cfg->path);
 	free(cfg);
+}
+
+unsigned
+config_line(const struct config *cfg, const char *key)
+{
+	size_t index;
+
+	if (cfg->key_lines == NULL || key_find(key, &index) == NULL)
+		return 0;
+	return cfg->key_lines[index];
 }
 
 const char *

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "front.h"
+#include "front_listen.h"
 #include "log.h"
 #include "metrics.h"
 #include "msg.h"
@@ -115,19 +116,32 @@ main(int argc, char **argv)
 		log_init(LOG_TO_STDERR, verbose || cfg->log_verbose);
 
 	msg_init();
+	if (check) {
+		/* Every problem, each part on its own (docs/configuration.md). */
+		unsigned problems = config_check_files(cfg, true) + server_check(cfg) +
+		    front_listen_check(cfg);
+
+		if (problems == 0)
+			printf("%s: configuration OK\n", cfg->path);
+		else
+			log_err("%s: %u problem%s found", cfg->path, problems,
+			    problems > 1 ? "s" : "");
+		ret = problems == 0 ? 0 : 2;
+		goto cleanup;
+	}
+	/* Unsafe or missing files stop every start (issue 11, "Files"). */
+	if (config_check_files(cfg, false) != 0) {
+		log_err("%s: not starting: fix the files above (otpcep "
+		    "--check-config shows every problem)", cfg->path);
+		goto cleanup;
+	}
 	/* Before any fork (the signer) and any thread: the shared counters. */
 	if (metrics_init(cfg) == 0)
 		metrics_workers(cfg->workers);
 	/* Serving modes parse requests: the key goes to a signer process. */
 	if (server_init(&srv, cfg, !check && !probe) != 0)
 		goto cleanup;
-	if (check) {
-		if (srv.tmpl_oid != NULL)
-			printf("%s: template '%s' resolved to %s (cn %s)\n",
-			    cfg->path, cfg->template, srv.tmpl_oid, srv.tmpl_cn);
-		printf("%s: configuration OK\n", cfg->path);
-		ret = 0;
-	} else if (probe) {
+	if (probe) {
 		ret = probe_run(&srv);
 	} else if (replay != NULL) {
 		/* Each front locks down before its first request (issue 11). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Start-up of the long-lived parts, and each worker's own parts. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -102,6 +103,51 @@ server_free(struct server *srv)
 	free(srv->tmpl_oid);
 	free(srv->tmpl_cn);
 	memset(srv, 0, sizeof(*srv));
+}
+
+unsigned
+server_check(const struct config *cfg)
+{
+	unsigned failed = 0;
+	struct dir *d;
+	struct radius *r;
+	struct signer *s;
+
+	if ((d = dir_new(cfg)) == NULL) {
+		log_err("%s:%u: the directory cannot be used (see above)", cfg->path,
+		    config_line(cfg, "ldap_uri"));
+		failed++;
+	} else {
+		/* A template name: resolved here too, and what it is printed. */
+		struct server tmp;
+
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.dir = d;
+		if (server_template(&tmp, cfg) < 0) {
+			log_err("%s:%u: template '%s' cannot be resolved (see above)",
+			    cfg->path, config_line(cfg, "template"), cfg->template);
+			failed++;
+		} else if (tmp.tmpl_oid != NULL) {
+			printf("%s: template '%s' resolved to %s (cn %s)\n",
+			    cfg->path, cfg->template, tmp.tmpl_oid, tmp.tmpl_cn);
+		}
+		free(tmp.tmpl_oid);
+		free(tmp.tmpl_cn);
+	}
+	dir_free(d);
+	if ((r = radius_new(cfg)) == NULL) {
+		log_err("%s:%u: RADIUS cannot be used (see above)", cfg->path,
+		    config_line(cfg, "radius_server"));
+		failed++;
+	}
+	radius_free(r);
+	if ((s = signer_new(cfg)) == NULL) {
+		log_err("%s:%u: signing_key: the signing certificate and key cannot "
+		    "be used (see above)", cfg->path, config_line(cfg, "signing_key"));
+		failed++;
+	}
+	signer_free(s);
+	return failed;
 }
 
 int

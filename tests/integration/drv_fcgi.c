@@ -11,6 +11,7 @@
  * Exit status: 0 answered, 2 usage or files, 3 connection or protocol error.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,7 @@ main(int argc, char **argv)
 		memcpy(params + plen, eq + 1, vl);
 		plen += vl;
 	}
+	signal(SIGPIPE, SIG_IGN);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strcpy(sun.sun_path, argv[1] + 5);
@@ -143,13 +145,18 @@ main(int argc, char **argv)
 	    record(fd, FCGI_PARAMS, params, plen) < 0 ||
 	    record(fd, FCGI_PARAMS, NULL, 0) < 0)
 		goto proto;
+	/*
+	 * The application may answer (and close) as soon as it has read
+	 * CONTENT_LENGTH bytes, before the closing empty STDIN record: a failed
+	 * write here is not an error, the answer is read all the same.
+	 */
 	for (off = 0; off < body_len; off += chunk) {
 		chunk = body_len - off > 65535 ? 65535 : body_len - off;
 		if (record(fd, FCGI_STDIN, body + off, chunk) < 0)
-			goto proto;
+			break;
 	}
-	if (record(fd, FCGI_STDIN, NULL, 0) < 0)
-		goto proto;
+	if (off >= body_len)
+		(void)record(fd, FCGI_STDIN, NULL, 0);
 	for (;;) {
 		if (read_all(fd, h, sizeof(h)) < 0 || h[0] != FCGI_VERSION_1)
 			goto proto;
