@@ -397,11 +397,10 @@ cleanup:
 	return ret;
 }
 
-/* Unsigned big-endian n (len bytes) as an mpz. */
+/* out (initialised) set to the unsigned big-endian n. */
 static void
 csr_mpz(mpz_t out, const gnutls_datum_t *n)
 {
-	mpz_init(out);
 	mpz_import(out, n->size, 1, 1, 1, 0, n->data);
 }
 
@@ -419,6 +418,8 @@ csr_check_rsa(unsigned min_bits, unsigned bits, const gnutls_datum_t *m,
 	mpz_t n, x;
 	enum csr_result ret = CSR_WEAK_KEY;
 
+	mpz_init(n);
+	mpz_init(x);
 	csr_mpz(n, m);
 	csr_mpz(x, e);
 	if (bits < min_bits) {
@@ -468,6 +469,8 @@ csr_ec_point_valid(gnutls_ecc_curve_t curve, const gnutls_datum_t *xd,
 	case GNUTLS_ECC_CURVE_SECP521R1: ec = nettle_get_secp_521r1(); break;
 	default: return false;
 	}
+	mpz_init(x);
+	mpz_init(y);
 	csr_mpz(x, xd);
 	csr_mpz(y, yd);
 	ecc_point_init(&p, ec);
