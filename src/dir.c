@@ -208,18 +208,11 @@ watchdog_run(void *arg)
 static int
 watchdog_arm(struct dir_watchdog *w, const struct timeval *tv)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&w->mu);
 	w->done = false;
 	w->fired = false;
-	w->until.tv_sec = now.tv_sec + tv->tv_sec;
-	w->until.tv_nsec = now.tv_nsec + (long)tv->tv_usec * 1000;
-	if (w->until.tv_nsec >= 1000000000L) {
-		w->until.tv_sec++;
-		w->until.tv_nsec -= 1000000000L;
-	}
+	clock_ts_after((long long)tv->tv_sec * 1000 + tv->tv_usec / 1000,
+	    &w->until);
 	pthread_mutex_unlock(&w->mu);
 	return pthread_create(&w->thread, NULL, watchdog_run, w) == 0 ? 0 : -1;
 }
@@ -612,7 +605,6 @@ search_one(struct dir_conn *c, const char *base, const char *filter,
 static struct dir_conn *
 conn_new(const struct dir *d)
 {
-	pthread_condattr_t attr;
 	struct dir_conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -622,19 +614,7 @@ conn_new(const struct dir *d)
 	c->cb.lc_add = watchdog_add;
 	c->cb.lc_del = watchdog_del;
 	c->cb.lc_arg = &c->wd;
-	if (pthread_condattr_init(&attr) != 0) {
-		free(c);
-		return NULL;
-	}
-	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&c->wd.cv, &attr) != 0) {
-		pthread_condattr_destroy(&attr);
-		free(c);
-		return NULL;
-	}
-	pthread_condattr_destroy(&attr);
-	if (pthread_mutex_init(&c->wd.mu, NULL) != 0) {
-		pthread_cond_destroy(&c->wd.cv);
+	if (clock_sync_init(&c->wd.mu, &c->wd.cv) != 0) {
 		free(c);
 		return NULL;
 	}
@@ -657,7 +637,6 @@ conn_free(struct dir_conn *c)
 struct dir_pool *
 dir_pool_new(const struct dir *d, unsigned size)
 {
-	pthread_condattr_t attr;
 	struct dir_pool *p;
 	size_t i;
 
@@ -674,18 +653,8 @@ dir_pool_new(const struct dir *d, unsigned size)
 	for (i = 0; i < size; i++)
 		p->idle[i] = p->conns[size - 1 - i];
 	p->idle_count = size;
-	if (pthread_condattr_init(&attr) != 0)
+	if (clock_sync_init(&p->mu, &p->cv) != 0)
 		goto fail;
-	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&p->cv, &attr) != 0) {
-		pthread_condattr_destroy(&attr);
-		goto fail;
-	}
-	pthread_condattr_destroy(&attr);
-	if (pthread_mutex_init(&p->mu, NULL) != 0) {
-		pthread_cond_destroy(&p->cv);
-		goto fail;
-	}
 	return p;
 fail:
 	for (i = 0; i < p->size; i++)
@@ -730,13 +699,7 @@ pool_acquire(const struct dir *d, long long deadline, struct audit *a)
 	while (p->idle_count == 0 && rc != ETIMEDOUT) {
 		if ((left = deadline - clock_ms()) <= 0)
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)(left / 1000);
-		ts.tv_nsec += (long)(left % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		clock_ts_after(left, &ts);
 		rc = pthread_cond_timedwait(&p->cv, &p->mu, &ts);
 	}
 	if (p->idle_count > 0) {
