@@ -70,6 +70,14 @@ struct dir_conn;
 struct ldap;
 
 /*
+ * One connection of its own, outside the pool (the pool's connections,
+ * --probe, dir_template.c's start-up lookups); connects lazily. NULL only
+ * when out of memory.
+ */
+struct dir_conn *dir_conn_new(const struct dir *d);
+void dir_conn_free(struct dir_conn *c);
+
+/*
  * c's connection (opened, secured and bound first when it is not), for the
  * start-up lookups of dir_template.c; NULL, with why in a, when no server
  * answered by deadline (clock_ms()). The connection stays c's.

@@ -75,8 +75,6 @@ struct dir_pool {
 	size_t idle_count;
 };
 
-static struct dir_conn *conn_new(const struct dir *d);
-static void conn_free(struct dir_conn *c);
 
 /* What went wrong talking to one server, for the log and the audit line. */
 struct dir_err {
@@ -610,8 +608,8 @@ search_one(struct dir_conn *c, const char *base, const char *filter,
 	return ret;
 }
 
-static struct dir_conn *
-conn_new(const struct dir *d)
+struct dir_conn *
+dir_conn_new(const struct dir *d)
 {
 	struct dir_conn *c;
 
@@ -629,8 +627,8 @@ conn_new(const struct dir *d)
 	return c;
 }
 
-static void
-conn_free(struct dir_conn *c)
+void
+dir_conn_free(struct dir_conn *c)
 {
 	if (c == NULL)
 		return;
@@ -655,7 +653,7 @@ dir_pool_new(const struct dir *d, unsigned size)
 	if (p->conns == NULL || p->idle == NULL)
 		goto fail;
 	for (p->size = 0; p->size < size; p->size++)
-		if ((p->conns[p->size] = conn_new(d)) == NULL)
+		if ((p->conns[p->size] = dir_conn_new(d)) == NULL)
 			goto fail;
 	/* The first connection on top: one client opens one connection. */
 	for (i = 0; i < size; i++)
@@ -666,7 +664,7 @@ dir_pool_new(const struct dir *d, unsigned size)
 	return p;
 fail:
 	for (i = 0; i < p->size; i++)
-		conn_free(p->conns[i]);
+		dir_conn_free(p->conns[i]);
 	free(p->conns);
 	free(p->idle);
 	free(p);
@@ -681,7 +679,7 @@ dir_pool_free(struct dir_pool *p)
 	if (p == NULL)
 		return;
 	for (i = 0; i < p->size; i++)
-		conn_free(p->conns[i]);
+		dir_conn_free(p->conns[i]);
 	free(p->conns);
 	free(p->idle);
 	pthread_cond_destroy(&p->cv);
@@ -846,7 +844,7 @@ dir_probe(const struct dir *d, const char **uri, struct audit *a)
 		return DIR_NOT_CONFIGURED;
 	}
 	/* A fresh connection and bind of its own, as a new pool connection makes. */
-	if ((c = conn_new(d)) == NULL) {
+	if ((c = dir_conn_new(d)) == NULL) {
 		audit_reason(a, "out of memory");
 		return DIR_NOMEM;
 	}
@@ -854,6 +852,6 @@ dir_probe(const struct dir *d, const char **uri, struct audit *a)
 	    (long long)d->uri_count, a);
 	if (r == DIR_FOUND)
 		*uri = d->uris[c->uri_index];
-	conn_free(c);
+	dir_conn_free(c);
 	return r;
 }
