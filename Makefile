@@ -32,7 +32,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION = $(shell sed -n 's/^\#define OTPCEP_VERSION "\(.*\)"/\1/p' include/otpcep.h)
 
-PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi libmicrohttpd libseccomp
+PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi libmicrohttpd libseccomp hogweed
 CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -45,7 +45,7 @@ endif
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) \
 	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(RPC_CFLAGS)
 ALL_CPPFLAGS = -D_GNU_SOURCE -Iinclude -Ibuild/gen $(CPPFLAGS) -MMD -MP
-LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring -lgmp -lpthread
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 # MIT Kerberos GSS-API for the DCE/RPC library (src/dcerpc_gss.c,
 # src/dcerpc_krb5key.c): linked into the tools, tests, drivers, benchmarks
@@ -68,7 +68,8 @@ DRV_BIN = $(patsubst tests/integration/%.c,build/tests/%,$(DRV_SRC))
 TOOLS = $(notdir $(patsubst %/,%,$(dir $(wildcard src/*/main.c))))
 TOOL_BIN = $(patsubst %,build/bin/%,$(TOOLS))
 # The systemd units, made from etc/systemd/*.in with this installation's paths.
-UNITS = build/systemd/otpcep.service build/systemd/otpcep.socket
+UNITS = build/systemd/otpcep.service build/systemd/otpcep.socket \
+	build/systemd/otpcep-enroll.service build/systemd/otpcep-enroll.timer
 CURL_LIBS = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 # Missing Debian packages: installed when root, else the command is printed.
 # `make` needs the build set only; the targets that start peers the test set.
@@ -203,7 +204,8 @@ lint:
 # The systemd units with the real paths of this installation.
 build/systemd/%: etc/systemd/%.in Makefile
 	@mkdir -p build/systemd
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
 
 MAN_PAGES = $(wildcard docs/man/*.[1-8])
 EXAMPLES = etc/otpcep.conf etc/spawn-fcgi.example
@@ -211,6 +213,7 @@ EXAMPLES = etc/otpcep.conf etc/spawn-fcgi.example
 INSTALLED = $(SBINDIR)/otpcep $(patsubst %,$(BINDIR)/%,$(TOOLS)) \
 	$(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
 	$(SYSTEMDUNITDIR)/otpcep.service $(SYSTEMDUNITDIR)/otpcep.socket \
+	$(SYSTEMDUNITDIR)/otpcep-enroll.service $(SYSTEMDUNITDIR)/otpcep-enroll.timer \
 	$(patsubst %,$(DOCDIR)/%,README.md LICENSE $(notdir $(wildcard docs/*.md))) \
 	$(EXAMPLESDIR)/otpcep.conf $(EXAMPLESDIR)/spawn-fcgi.example \
 	$(EXAMPLESDIR)/lighttpd/otpcep.conf $(EXAMPLESDIR)/nginx/otpcep.conf

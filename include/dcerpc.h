@@ -72,8 +72,9 @@
 /* Bounds on what a bind may list (C706 12.6.3.1: p_cont_list_t). */
 #define DCERPC_MAX_CONTEXTS		8
 #define DCERPC_MAX_TRANSFER_SYNTAXES	4
-/* MS-RPCE 2.2.2.1: auth_length beyond this is a lie or an attack. */
-#define DCERPC_AUTH_VALUE_MAX		16384
+/* auth_length beyond this is a lie or an attack: Windows' MaxTokenSize
+ * default (48000) bounds a Kerberos token with a large PAC. */
+#define DCERPC_AUTH_VALUE_MAX		48000
 
 /* C706 12.6.3.1 / Appendix N: bind_nak reasons and context results. */
 #define DCERPC_BIND_NAK_REASON_NOT_SPECIFIED		0
@@ -166,6 +167,9 @@ bool dcerpc_syntax_equal(const struct dcerpc_syntax *a,
 /* 16-byte wire form, and back. */
 void dcerpc_uuid_put(uint8_t out[16], const struct dcerpc_uuid *u);
 void dcerpc_uuid_get(const uint8_t in[16], struct dcerpc_uuid *u);
+/* C706 12.6.3.1: p_syntax_id_t's 20-byte wire form, and back. */
+void dcerpc_syntax_put(uint8_t out[20], const struct dcerpc_syntax *s);
+void dcerpc_syntax_get(const uint8_t in[20], struct dcerpc_syntax *s);
 
 /* C706 14.2: the NDR 2.0 transfer syntax 8a885d04-1ceb-11c9-9fe8-08002b104860 v2. */
 extern const struct dcerpc_syntax dcerpc_syntax_ndr;

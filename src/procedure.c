@@ -4,6 +4,7 @@
  * module; each returns its own outcome, mapped here to exactly one status.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 
 #include "audit.h"
@@ -12,6 +13,7 @@
 #include "cmc.h"
 #include "csr.h"
 #include "dir.h"
+#include "log.h"
 #include "metrics.h"
 #include "procedure.h"
 #include "radius.h"
@@ -98,6 +100,7 @@ fail_radius(struct audit *a, enum radius_result r)
 		audit_failure(a, METRICS_FAIL_CHALLENGE, LOG_NOTICE);
 		break;
 	case RADIUS_UNREACHABLE:
+	case RADIUS_UNSIGNED:	/* answered, unusably: the server's fault */
 		audit_failure(a, METRICS_FAIL_RADIUS_UNREACHABLE, LOG_WARNING);
 		break;
 	case RADIUS_BAD_INPUT:
@@ -115,8 +118,10 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	const struct server *srv = w->srv;
 	enum otpcep_status status;
 	struct dir_user user = { 0 };
+	struct dir_name name = { 0 };
 	struct csr *csr = NULL;
 	const char *radius_name;
+	char radius_buf[RADIUS_USER_NAME_BUF];
 	uint8_t *signed_req = NULL;
 	size_t signed_len = 0;
 	enum csr_result cr;
@@ -129,7 +134,8 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	/* Step 1: the request itself; OtherError, before any network traffic. */
 	status = OTPCEP_OTHER_ERROR;
 	t = clock_us();
-	cr = csr_parse(srv->cfg, req->cert_request, req->cert_request_len, &csr, a);
+	cr = csr_parse(srv->cfg, &srv->tmpl, req->cert_request,
+	    req->cert_request_len, &csr, a);
 	metrics_step(METRICS_STEP_CSR, clock_us() - t);
 	if (cr != CSR_OK) {
 		fail_csr(a, cr);
@@ -137,6 +143,18 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	}
 	/* For the audit line: what this request asks to be co-signed. */
 	audit_request(a, req->cert_request, req->cert_request_len);
+
+	/*
+	 * Step 1, the names that need no directory: a request for another user
+	 * is refused here, before step 2, so that it costs no LDAP query and
+	 * its answer says nothing about whether the typed account exists.
+	 * A name step 2 cannot read is left for step 2 to refuse.
+	 */
+	if (dir_parse_name(srv->dir, req->username, &name, NULL) == DIR_FOUND &&
+	    (cr = csr_match_name(csr, req->username, &name, a)) != CSR_OK) {
+		fail_csr(a, cr);
+		goto done;
+	}
 
 	/* Step 2: the user is listed in the directory. */
 	t = clock_us();
@@ -156,7 +174,11 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	}
 
 	/* Step 3: user name and one-time password, PAP over RADIUS. */
-	radius_name = radius_user_name(srv->radius, req->username, &user);
+	radius_name = radius_user_name(srv->radius, req->username, &user,
+	    radius_buf);
+	if (radius_name != NULL)
+		log_escape(a->radius_user, sizeof(a->radius_user), radius_name,
+		    strlen(radius_name));
 	t = clock_us();
 	rr = radius_authenticate(srv->radius, radius_name,
 	    (const uint8_t *)req->one_time_password, req->one_time_password_len,
@@ -199,6 +221,7 @@ done:
 	}
 	free(signed_req);
 	dir_user_free(&user);
+	dir_name_free(&name);
 	csr_free(csr);
 	return status;
 }

@@ -37,18 +37,22 @@ test_minimal_and_defaults(void **state)
 	assert_int_equal(cfg->listen_backlog, SOMAXCONN);
 	assert_int_equal(cfg->fastcgi_timeout_ms, 30000);
 	assert_true(cfg->require_https);
-	assert_false(cfg->require_client_cert);
+	assert_true(cfg->require_client_cert);
 	assert_int_equal(cfg->max_request_bytes, 65536);
 	assert_true(cfg->allow_sha1_csr);
 	assert_int_equal(cfg->min_rsa_bits, 2048);
 	assert_int_equal(cfg->radius_timeout_ms, 5000);
 	assert_int_equal(cfg->radius_retries, 2);
 	assert_true(cfg->radius_require_message_authenticator);
-	assert_int_equal(cfg->radius_username, RADIUS_USERNAME_AS_SENT);
+	assert_int_equal(cfg->radius_username, RADIUS_USERNAME_ACCOUNT);
+	assert_int_equal(cfg->radius_dead_time_s, 30);
+	assert_false(cfg->radius_status_server);
+	assert_int_equal(cfg->ldap_connections, 8);
+	assert_int_equal(cfg->ldap_dead_time_s, 30);
 	assert_int_equal(cfg->signing_digest, DIGEST_SHA256);
 	assert_string_equal(cfg->signing_eku, "1.3.6.1.4.1.311.81.1.1");
 	assert_string_equal(cfg->ldap_filter,
-	    "(&(objectClass=user)(sAMAccountName=%u))");
+	    "(&(objectCategory=person)(objectClass=user)(sAMAccountName=%u))");
 	assert_int_equal(cfg->issuing_ca_count, 1);
 	assert_true(cfg->log_syslog);
 	config_free(cfg);

@@ -13,8 +13,9 @@
  *   no-ma              a correct Access-Accept without Message-Authenticator
  *   forge              only broken Access-Accepts: wrong Identifier, wrong
  *                      Response Authenticator, wrong, doubled or short
- *                      Message-Authenticator, none, truncated, bad attribute
- *                      length, oversize, the request reflected
+ *                      Message-Authenticator, truncated, bad attribute
+ *                      length, oversize, the request reflected (one without
+ *                      Message-Authenticator is no-ma's: it ends the wait)
  *   forge-then-reject  the same, then after DELAY_MS a correct Access-Reject
  *   other-port         a correct Access-Accept, but from another UDP port
  *   slow-accept        a correct Access-Accept DELAY_MS after each request,
@@ -101,9 +102,6 @@ forge(int fd, const uint8_t *req, size_t req_len, const struct sockaddr_in *to)
 	len = reply(b, RADIUS_CODE_ACCESS_ACCEPT, id, ra, 1);
 	b[len - 1] ^= 1;
 	radius_pkt_sign_reply(b, len, ra, secret, secret_len);
-	send_to(fd, b, len, to);
-	/* No Message-Authenticator at all (BlastRADIUS forgeries look so). */
-	len = reply(b, RADIUS_CODE_ACCESS_ACCEPT, id, ra, 0);
 	send_to(fd, b, len, to);
 	/* Two Message-Authenticators, the first one right. */
 	len = reply(b, RADIUS_CODE_ACCESS_ACCEPT, id, ra, 1);

@@ -25,6 +25,7 @@ ldap_password_file = $SLAPD_PW_FILE
 domain = DOMAIN1 DC=domain1,DC=corp,DC=company,DC=com
 radius_server = 127.0.0.1:$RADIUSD_PORT timeout_ms=300 retries=0
 radius_secret_file = $RADIUSD_SECRET_FILE
+radius_username = as-sent
 signing_cert = $F/sign.pem
 signing_key = $T/sign.key
 signing_digest = sha1
@@ -77,7 +78,7 @@ t_check_response "RADIUS down: OtherError" "$T/down.out" 200 OtherError
 t_check "RADIUS unreachable at warning (<4>)" grep -q '^<4>request .* status=OtherError ' "$T/journal"
 # Outside the journal: no prefix.
 env -i PATH="$PATH" GATEWAY_INTERFACE=CGI/1.1 OTPCEP_CONFIG="$T/otpcep.conf" \
-	REQUEST_METHOD=GET "$OTPCEP" >/dev/null 2>"$T/plain.log"
+	REQUEST_METHOD=GET SSL_CLIENT_VERIFY=SUCCESS "$OTPCEP" >/dev/null 2>"$T/plain.log"
 t_check "not the journal: plain lines" grep -q '^otpcep: request .* http=405 ' "$T/plain.log"
 
 # fail2ban-regex on these real lines, written as syslog writes them.
