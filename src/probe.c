@@ -95,24 +95,18 @@ probe_renewal(struct server *srv)
 static bool
 probe_dir(struct server *srv)
 {
-	struct dir_conn *c = dir_conn_new(srv->dir);
 	struct audit a;
 	const char *uri = NULL;
 	char detail[AUDIT_REASON_MAX + 32];
 	enum dir_result r;
 
-	if (c == NULL) {
-		probe_line("directory", false, "out of memory");
-		return false;
-	}
 	memset(&a, 0, sizeof(a));
-	r = dir_probe(c, &uri, &a);
+	r = dir_probe(srv->dir, &uri, &a);
 	if (r == DIR_FOUND)
 		snprintf(detail, sizeof(detail), "bound to %s", uri);
 	else
 		snprintf(detail, sizeof(detail), "%s", a.reason);
 	probe_line("directory", r == DIR_FOUND, detail);
-	dir_conn_free(c);
 	return r == DIR_FOUND;
 }
 
