@@ -21,6 +21,7 @@
 
 #include "dcerpc.h"
 #include "dcerpc_sec.h"
+#include "dcerpc_spnego.h"
 #include "epm.h"
 #include "ndr.h"
 #include "testutil.h"
@@ -73,33 +74,7 @@ fixture(const char *name, size_t *len)
 
 /* ---- A few lines of DER, enough to walk Kerberos messages. ---- */
 
-/* Reads one element at p: tag, content and the whole element's size. */
-static bool
-der_elem(const uint8_t *p, size_t len, uint8_t *tag, const uint8_t **c,
-    size_t *clen, size_t *total)
-{
-	size_t n, hl = 2, i;
-
-	if (len < 2)
-		return false;
-	*tag = p[0];
-	n = p[1];
-	if (n & 0x80) {
-		size_t k = n & 0x7f;
-
-		if (k == 0 || k > 3 || len < 2 + k)
-			return false;
-		for (n = 0, i = 0; i < k; i++)
-			n = n << 8 | p[2 + i];
-		hl += k;
-	}
-	if (n > len - hl)
-		return false;
-	*c = p + hl;
-	*clen = n;
-	*total = hl + n;
-	return true;
-}
+#define der_elem dcerpc_der_elem
 
 /* The content of the child with tag want among the elements in [p, len). */
 static bool
