@@ -324,6 +324,25 @@ for lv in connect:2 none:0; do
 	    grep -q "(level ${lv#*:}, .*CR_DISP_ERROR, E_ACCESSDENIED" "$MAIN_LOG"
 done
 
+# ---- a key in a PKCS#11 token (SoftHSM2) -------------------------------
+pki_key hsm rsa && pki_issue hsm hsm && pki_softhsm hsm ||
+    t_fail "SoftHSM2 token with the signing key"
+enroll_conf "$T/hsm.conf" "$MAIN_EPM" "signing_cert = $PKI/hsm.pem" \
+    "signing_key = $PKI_P11_URI" "signing_key_password_file = $PKI_P11_PIN_FILE"
+hsm_old=$(serial_of "$PKI/hsm.pem")
+"$ENROLL" -c "$T/hsm.conf" renew --force >"$T/hsm.out" 2>&1
+rc=$?
+t_check "PKCS#11: renewed, the new key made in the token ($(grep -m1 'in the token' "$T/hsm.out"))" \
+    sh -c "test $rc -eq 0 && grep -q 'new RSA key made in the token' '$T/hsm.out' && test '$(serial_of "$PKI/hsm.pem")' != '$hsm_old'"
+GNUTLS_PIN=4711 p11tool --provider "$PKI_SOFTHSM_MODULE" --login --list-privkeys \
+    "pkcs11:token=otpcep-test" >"$T/hsm.keys" 2>&1
+t_check "PKCS#11: the token holds the new key as 'hsm' and the old one as 'hsm.old', nothing else" \
+    sh -c "grep -q 'Label: hsm\$' '$T/hsm.keys' && grep -q 'Label: hsm.old\$' '$T/hsm.keys' && test \$(grep -c 'Label:' '$T/hsm.keys') -eq 2"
+t_check "PKCS#11: no key file was written" sh -c "! ls '$PKI' | grep -q 'hsm.*\\(new\\|pending\\)'"
+"$OTPCEP" --check-config -c "$T/hsm.conf" >"$T/hsm.check" 2>&1
+t_check "PKCS#11: the responder's loader takes the new pair from the token ($(grep -m1 'signing certificate serial' "$T/hsm.check"))" \
+    sh -c "grep -q \"serial $(serial_of "$PKI/hsm.pem").*in a PKCS#11 token\" '$T/hsm.check'"
+
 # ---- CA unreachable: the old certificate signs until it expires -----------
 standin_start short --lifetime 12 || t_fail "stand-in (short lifetime) starts"
 enroll_conf "$T/short.conf" "$SI_EPM_PORT"
