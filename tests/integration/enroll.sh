@@ -195,6 +195,23 @@ t_check "watch: the certificate near its end is renewed (exit $rc)" \
 watched=$(serial_of "$PKI/sign-rsa.pem")
 "$ENROLL" -c "$ECONF" watch >"$T/watch2.out" 2>&1
 t_check "watch: then nothing is due" test "$(serial_of "$PKI/sign-rsa.pem")" = "$watched"
+# watch --loop (run as a service instead of by the timer): renews when due,
+# stops on SIGTERM.
+pki_issue near2 near from=-7000 to=900 && cp "$PKI/near2.pem" "$PKI/sign-rsa.pem"
+cp "$PKI/near.key" "$PKI/sign-rsa.key"
+near2=$(serial_of "$PKI/sign-rsa.pem")
+t_start "otpcep-enroll watch --loop" "$T/loop.out" "$ENROLL" -c "$ECONF" watch --loop
+loop_pid=$T_LAST_PID
+i=0
+while [ "$(serial_of "$PKI/sign-rsa.pem")" = "$near2" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM "$loop_pid"
+wait "$loop_pid"
+rc=$?
+t_check "watch --loop: renewed the certificate when it came due, exit 0 on SIGTERM ($rc)" \
+    sh -c "test $rc -eq 0 && test '$(serial_of "$PKI/sign-rsa.pem")' != '$near2' && grep -q renewed '$T/loop.out'"
 "$OTPCEP" --probe -c "$ECONF" >"$T/oprobe.ok" 2>&1
 t_check "otpcep --probe: renewal not due, last attempt succeeded" \
     grep -q '^renewal .* up .*not due.*last attempt succeeded' "$T/oprobe.ok"
