@@ -104,4 +104,15 @@ char *dir_filter_build(const char *tmpl, const char *value, size_t value_len);
 enum dir_result dir_probe(struct dir_conn *c, const char **uri,
     struct audit *a);
 
+/* How many ldap_uri are configured (the names: cfg->ldap_uri, same order). */
+size_t dir_uri_count(const struct dir *d);
+
+/*
+ * otpcep --probe, one line per ldap_uri: connects to ldap_uri i alone and
+ * binds as ldap_bind_dn (anonymous without one), within ldap_timeout_ms.
+ * DIR_FOUND when that worked; DIR_UNAVAILABLE with the stage and the server's
+ * reason in a otherwise. c's own kept connection is left alone.
+ */
+enum dir_result dir_probe_uri(struct dir_conn *c, size_t i, struct audit *a);
+
 #endif

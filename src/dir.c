@@ -31,6 +31,7 @@
 #include "dir.h"
 #include "dir_internal.h"
 #include "log.h"
+#include "metrics.h"
 #include "secret.h"
 
 /*
@@ -345,6 +346,23 @@ conn_drop(struct dir_conn *c)
 	c->ld = NULL;
 }
 
+/* The counters of one connection attempt to ldap_uri i (include/metrics.h). */
+static void
+conn_count(const struct dir *d, size_t i, int rc, const struct dir_err *e)
+{
+	if (rc == LDAP_SUCCESS) {
+		if (d->bind_dn)
+			metrics_ldap_bind(i, true);
+		else
+			metrics_ldap_answered(i);
+	} else if (strcmp(e->stage, "bind") == 0) {
+		metrics_ldap_bind(i, false);
+	} else {
+		metrics_ldap_error(i);
+		metrics_ldap_down(i);
+	}
+}
+
 static void
 err_log(const struct dir_err *e)
 {
@@ -366,8 +384,9 @@ conn_establish(struct dir_conn *c, long long deadline, struct audit *a)
 
 	memset(&e, 0, sizeof(e));
 	for (i = 0; i < d->uri_count; i++) {
-		if ((rc = conn_open(c, d->uris[i], deadline, &c->ld, &e)) ==
-		    LDAP_SUCCESS) {
+		rc = conn_open(c, d->uris[i], deadline, &c->ld, &e);
+		conn_count(d, i, rc, &e);
+		if (rc == LDAP_SUCCESS) {
 			c->uri_index = i;
 			log_debug("step 2: connected to %s", d->uris[i]);
 			return DIR_FOUND;
@@ -496,8 +515,11 @@ search_one(struct dir_conn *c, const char *base, const char *filter,
 			rc = ldap_search_ext_s(c->ld, base, LDAP_SCOPE_SUBTREE, filter,
 			    attrs, 0, NULL, NULL, &tv, 2, &res);
 		}
-		if (rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED)
+		if (rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED) {
+			metrics_ldap_answered(c->uri_index);
 			break;
+		}
+		metrics_ldap_error(c->uri_index);
 		e.uri = d->uris[c->uri_index];
 		err_set(&e, c->ld, "search", rc);
 		err_log(&e);
@@ -509,6 +531,7 @@ search_one(struct dir_conn *c, const char *base, const char *filter,
 		/* A kept connection found dead (restart, idle close): once more. */
 		if (!fresh && attempt == 0 && conn_lost(rc)) {
 			log_info("step 2: %s: connection lost, reconnecting", e.uri);
+			metrics_ldap_reconnect(c->uri_index);
 			continue;
 		}
 		audit_reason(a, "step 2: directory unavailable: %s: search: %s",
@@ -684,4 +707,35 @@ dir_probe(struct dir_conn *c, const char **uri, struct audit *a)
 	if (r == DIR_FOUND)
 		*uri = d->uris[c->uri_index];
 	return r;
+}
+
+size_t
+dir_uri_count(const struct dir *d)
+{
+	return d->uri_count;
+}
+
+enum dir_result
+dir_probe_uri(struct dir_conn *c, size_t i, struct audit *a)
+{
+	const struct dir *d = c->d;
+	struct dir_err e;
+	LDAP *ld = NULL;
+	int rc;
+
+	if (!d->configured || i >= d->uri_count) {
+		audit_reason(a, "not configured (ldap_uri, domain)");
+		return DIR_NOT_CONFIGURED;
+	}
+	memset(&e, 0, sizeof(e));
+	rc = conn_open(c, d->uris[i], clock_ms() + (long long)d->timeout_ms, &ld,
+	    &e);
+	conn_count(d, i, rc, &e);
+	if (ld != NULL)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	if (rc == LDAP_SUCCESS)
+		return DIR_FOUND;
+	audit_reason(a, "%s: %s%s%s", e.stage, ldap_err2string(e.rc),
+	    e.diag[0] ? ": " : "", e.diag);
+	return DIR_UNAVAILABLE;
 }
