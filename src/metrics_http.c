@@ -165,14 +165,20 @@ metrics_http_start(const struct config *cfg, struct metrics_http **out)
 	 * mask in force when it is created.
 	 */
 	sigfillset(&all);
+	/* ... but the synchronous ones: the seccomp filter's SIGSYS must be logged. */
+	sigdelset(&all, SIGSYS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	/* Small limits: this port serves Prometheus and a load balancer, no one else. */
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, metrics_answer, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, metrics_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-	    MHD_OPTION_EXTERNAL_LOGGER, metrics_mhd_log, NULL,
 	    MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	freeaddrinfo(ai);
