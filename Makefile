@@ -68,7 +68,8 @@ DRV_BIN = $(patsubst tests/integration/%.c,build/tests/%,$(DRV_SRC))
 TOOLS = $(notdir $(patsubst %/,%,$(dir $(wildcard src/*/main.c))))
 TOOL_BIN = $(patsubst %,build/bin/%,$(TOOLS))
 # The systemd units, made from etc/systemd/*.in with this installation's paths.
-UNITS = build/systemd/otpcep.service build/systemd/otpcep.socket
+UNITS = build/systemd/otpcep.service build/systemd/otpcep.socket \
+	build/systemd/otpcep-enroll.service build/systemd/otpcep-enroll.timer
 CURL_LIBS = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 # Missing Debian packages: installed when root, else the command is printed.
 # `make` needs the build set only; the targets that start peers the test set.
@@ -145,6 +146,11 @@ build/bench/%: tests/bench/%.c build/libotpcep.a | $(DEPS_OK)
 bench: all $(TEST_DEPS_OK) $(BENCH_BIN)
 	@OTPCEP_TOP=$(CURDIR) tests/bench/run.sh
 
+# Issue 10's load benchmark: slapd, a slow RADIUS test server, lighttpd and
+# nginx, wrk; one line per scenario (tests/bench/load.sh, docs/design.md).
+bench-load: all $(TEST_DEPS_OK) $(BENCH_BIN) $(DRV_BIN)
+	@OTPCEP_TOP=$(CURDIR) tests/bench/load.sh
+
 check: all $(TEST_DEPS_OK) $(TEST_BIN) $(DRV_BIN)
 	@tests/run.sh $(TEST_BIN)
 
@@ -198,7 +204,8 @@ lint:
 # The systemd units with the real paths of this installation.
 build/systemd/%: etc/systemd/%.in Makefile
 	@mkdir -p build/systemd
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
 
 MAN_PAGES = $(wildcard docs/man/*.[1-8])
 EXAMPLES = etc/otpcep.conf etc/spawn-fcgi.example
@@ -206,6 +213,7 @@ EXAMPLES = etc/otpcep.conf etc/spawn-fcgi.example
 INSTALLED = $(SBINDIR)/otpcep $(patsubst %,$(BINDIR)/%,$(TOOLS)) \
 	$(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
 	$(SYSTEMDUNITDIR)/otpcep.service $(SYSTEMDUNITDIR)/otpcep.socket \
+	$(SYSTEMDUNITDIR)/otpcep-enroll.service $(SYSTEMDUNITDIR)/otpcep-enroll.timer \
 	$(patsubst %,$(DOCDIR)/%,README.md LICENSE $(notdir $(wildcard docs/*.md))) \
 	$(EXAMPLESDIR)/otpcep.conf $(EXAMPLESDIR)/spawn-fcgi.example \
 	$(EXAMPLESDIR)/lighttpd/otpcep.conf $(EXAMPLESDIR)/nginx/otpcep.conf
@@ -253,6 +261,6 @@ dist:
 clean:
 	rm -rf build cgi-bin/otpcep
 
-.PHONY: all check check-unit demo tests valgrind fuzz bench lint install uninstall dist clean
+.PHONY: all check check-unit demo tests valgrind fuzz bench bench-load lint install uninstall dist clean
 
 -include $(wildcard build/obj/*.d build/tests/*.d)

@@ -21,8 +21,9 @@ struct config_list {
 };
 
 enum radius_username_form {
-	RADIUS_USERNAME_AS_SENT,	/* DOMAIN\user as the client sent it */
-	RADIUS_USERNAME_USER,		/* the bare user name */
+	RADIUS_USERNAME_ACCOUNT,	/* the directory's sAMAccountName (default) */
+	RADIUS_USERNAME_DOMAIN_USER,	/* NETBIOS\sAMAccountName, NETBIOS as configured */
+	RADIUS_USERNAME_AS_SENT,	/* the name as the client sent it */
 	RADIUS_USERNAME_UPN,		/* the directory's userPrincipalName */
 };
 
@@ -35,6 +36,9 @@ struct config {
 	/* Responder and HTTP envelope (MS-OTPCE 2.1, 2.2) */
 	unsigned workers;
 	char *listen;			/* NULL: socket from the web server/systemd */
+	unsigned listen_backlog;	/* listen(2) backlog of our own socket */
+	struct config_list fastcgi_allowed_clients;	/* TCP peers allowed */
+	unsigned fastcgi_timeout_ms;	/* each read/write on a FastCGI peer */
 	bool log_syslog;
 	int log_facility;		/* syslog(3) facility, LOG_DAEMON by default */
 	bool log_verbose;
@@ -65,6 +69,8 @@ struct config {
 	char *ldap_ca_file;
 	unsigned ldap_timeout_ms;
 	char *ldap_filter;
+	unsigned ldap_connections;	/* the pool shared by all workers */
+	unsigned ldap_dead_time_s;	/* an ldap_uri that failed is skipped this long */
 	struct config_list domain;	/* "NETBIOSNAME base-dn" */
 	struct config_list upn_suffix;	/* "suffix NETBIOSNAME" */
 
@@ -76,7 +82,9 @@ struct config {
 	enum radius_username_form radius_username;
 	unsigned radius_timeout_ms;
 	unsigned radius_retries;
-	bool radius_require_message_authenticator;
+	bool radius_require_message_authenticator;	/* per-server default */
+	unsigned radius_dead_time_s;	/* a silent server is skipped this long */
+	bool radius_status_server;	/* revive dead servers by RFC 5997 only */
 
 	/* Step 4: signing */
 	char *signing_cert;

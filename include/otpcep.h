@@ -35,6 +35,7 @@ const char *otpcep_status_name(enum otpcep_status status);
 struct audit {
 	char request_id[17];		/* 16 hex digits */
 	char user[128];			/* escaped user name as sent, for the log */
+	char radius_user[128];		/* escaped User-Name sent to RADIUS, or "" */
 	char reason[AUDIT_REASON_MAX];
 	/* Set with audit_failure(); the first one wins, like the reason. */
 	int failure;			/* enum metrics_failure + 1; 0: none */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 
 #include "ca.h"
@@ -39,8 +40,10 @@ struct key_def {
 };
 
 static const struct key_enum radius_username_values[] = {
+	{ "account", RADIUS_USERNAME_ACCOUNT },
+	{ "user", RADIUS_USERNAME_ACCOUNT },	/* the old name of "account" */
+	{ "domain-user", RADIUS_USERNAME_DOMAIN_USER },
 	{ "as-sent", RADIUS_USERNAME_AS_SENT },
-	{ "user", RADIUS_USERNAME_USER },
 	{ "upn", RADIUS_USERNAME_UPN },
 	{ NULL, 0 },
 };
@@ -85,8 +88,11 @@ static const struct key_enum log_values[] = {
 #define ENUM(k, v) { #k, K_ENUM, OFF(k), 0, 0, v }
 
 static const struct key_def keys[] = {
-	UINT(workers, 1, 256),
+	UINT(workers, 1, 4096),
 	STR(listen),
+	UINT(listen_backlog, 1, 65535),
+	LIST(fastcgi_allowed_clients),
+	UINT(fastcgi_timeout_ms, 100, 600000),
 	{ "log", K_ENUM, OFF(log_syslog), 0, 0, log_values },
 	ENUM(log_facility, facility_values),
 	BOOL(log_verbose),
@@ -110,6 +116,8 @@ static const struct key_def keys[] = {
 	PATH(ldap_ca_file),
 	UINT(ldap_timeout_ms, 100, 60000),
 	STR(ldap_filter),
+	UINT(ldap_connections, 1, 1024),
+	UINT(ldap_dead_time_s, 0, 86400),
 	LIST(domain),
 	LIST(upn_suffix),
 
@@ -121,6 +129,8 @@ static const struct key_def keys[] = {
 	UINT(radius_timeout_ms, 100, 60000),
 	UINT(radius_retries, 0, 10),
 	BOOL(radius_require_message_authenticator),
+	UINT(radius_dead_time_s, 0, 86400),
+	BOOL(radius_status_server),
 
 	PATH(signing_cert),
 	PATH(signing_key),
@@ -184,6 +194,8 @@ static void
 config_defaults(struct config *cfg)
 {
 	cfg->workers = 4;
+	cfg->listen_backlog = SOMAXCONN;
+	cfg->fastcgi_timeout_ms = 30000;
 	cfg->log_syslog = true;
 	cfg->log_facility = LOG_DAEMON;
 	cfg->health_window_s = 120;
@@ -193,7 +205,11 @@ config_defaults(struct config *cfg)
 	cfg->allow_sha1_csr = true;
 	cfg->min_rsa_bits = 2048;
 	cfg->ldap_timeout_ms = 5000;
-	cfg->radius_username = RADIUS_USERNAME_AS_SENT;
+	cfg->ldap_connections = 8;
+	cfg->ldap_dead_time_s = 30;
+	/* Issue 15: OTP servers key users by account name, as the directory spells it. */
+	cfg->radius_username = RADIUS_USERNAME_ACCOUNT;
+	cfg->radius_dead_time_s = 30;
 	cfg->radius_timeout_ms = 5000;
 	cfg->radius_retries = 2;
 	cfg->radius_require_message_authenticator = true;
@@ -213,8 +229,14 @@ config_default_strings(struct config *cfg)
 		size_t offset;
 		const char *value;
 	} defs[] = {
-		/* MS-OTPCE 3.2.5.1 step 2: the account in AD; RFC 4515 escaping of %u. */
-		{ OFF(ldap_filter), "(&(objectClass=user)(sAMAccountName=%u))" },
+		/*
+		 * MS-OTPCE 3.2.5.1 step 2: the account in AD; RFC 4515 escaping
+		 * of %u. objectClass=user is true of computer accounts too (the
+		 * computer class derives from user); objectCategory=person is
+		 * not (issue 15; AD reads "person" as its class's category DN).
+		 */
+		{ OFF(ldap_filter), "(&(objectCategory=person)(objectClass=user)"
+		    "(sAMAccountName=%u))" },
 		{ OFF(radius_nas_identifier), "otpcep" },
 		/* OTP signing application policy, interop-notes section 3. */
 		{ OFF(signing_eku), OID_MS_OTP_SIGNING },
@@ -524,10 +546,12 @@ check_list_pairs(struct parse_state *st, const struct config_list *l,
 }
 
 /*
- * radius_server = host[:port] [timeout_ms=N] [retries=N]: the options set
- * that server's own wait and retransmissions (Windows keeps a timeout per
- * RADIUS server too); without them the radius_timeout_ms and radius_retries
- * keys apply.
+ * radius_server = host[:port] [timeout_ms=N] [retries=N]
+ * [message_authenticator=require|optional]: the options set that server's
+ * own wait and retransmissions (Windows keeps a timeout per RADIUS server
+ * too) and whether its replies must be signed (issue 15: one old server
+ * while the others stay strict); without them the radius_timeout_ms,
+ * radius_retries and radius_require_message_authenticator keys apply.
  */
 static void
 check_radius_servers(struct parse_state *st, const struct config *cfg)
@@ -568,9 +592,13 @@ check_radius_servers(struct parse_state *st, const struct config *cfg)
 			if (strncmp(word, "retries=", 8) == 0 &&
 			    parse_uint(word + 8, 0, 10, &v) == 0)
 				continue;
+			if (strcmp(word, "message_authenticator=require") == 0 ||
+			    strcmp(word, "message_authenticator=optional") == 0)
+				continue;
 			config_error(st, line_of(st, "radius_server"),
-			    "radius_server: '%s' is not timeout_ms=100..60000 or "
-			    "retries=0..10", word);
+			    "radius_server: '%s' is not timeout_ms=100..60000, "
+			    "retries=0..10 or message_authenticator=require|optional",
+			    word);
 		}
 	}
 }

@@ -178,11 +178,12 @@ audit_log(const struct audit *a, const struct http_request *req, int http,
 		prio = a->severity;
 	else
 		prio = http >= 500 ? LOG_ERR : LOG_NOTICE;
-	log_at(prio, "request %s from=%s client=\"%s\" user=\"%s\" http=%d "
-	    "status=%s reason=\"%s\" subject=\"%s\" upn=\"%s\" key_sha256=%s "
-	    "ms=%lld", a->request_id, addr, OR_DASH(a->client), OR_DASH(a->user),
-	    http, status, OR_DASH(reason), OR_DASH(a->subject),
-	    OR_DASH(a->upn), OR_DASH(a->key_sha256), us / 1000);
+	log_at(prio, "request %s from=%s client=\"%s\" user=\"%s\" "
+	    "radius_user=\"%s\" http=%d status=%s reason=\"%s\" subject=\"%s\" "
+	    "upn=\"%s\" key_sha256=%s ms=%lld", a->request_id, addr,
+	    OR_DASH(a->client), OR_DASH(a->user), OR_DASH(a->radius_user), http,
+	    status, OR_DASH(reason), OR_DASH(a->subject), OR_DASH(a->upn),
+	    OR_DASH(a->key_sha256), us / 1000);
 }
 
 /* The counters of one answered request (include/metrics.h). */

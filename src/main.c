@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "front.h"
+#include "front_listen.h"
 #include "log.h"
 #include "metrics.h"
 #include "msg.h"
@@ -117,7 +118,8 @@ main(int argc, char **argv)
 	msg_init();
 	if (check) {
 		/* Every problem, each part on its own (docs/configuration.md). */
-		unsigned problems = config_check_files(cfg, true) + server_check(cfg);
+		unsigned problems = config_check_files(cfg, true) + server_check(cfg) +
+		    front_listen_check(cfg);
 
 		if (problems == 0)
 			printf("%s: configuration OK\n", cfg->path);

@@ -4,6 +4,7 @@
  * module; each returns its own outcome, mapped here to exactly one status.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 
 #include "audit.h"
@@ -12,6 +13,7 @@
 #include "cmc.h"
 #include "csr.h"
 #include "dir.h"
+#include "log.h"
 #include "metrics.h"
 #include "procedure.h"
 #include "radius.h"
@@ -98,6 +100,7 @@ fail_radius(struct audit *a, enum radius_result r)
 		audit_failure(a, METRICS_FAIL_CHALLENGE, LOG_NOTICE);
 		break;
 	case RADIUS_UNREACHABLE:
+	case RADIUS_UNSIGNED:	/* answered, unusably: the server's fault */
 		audit_failure(a, METRICS_FAIL_RADIUS_UNREACHABLE, LOG_WARNING);
 		break;
 	case RADIUS_BAD_INPUT:
@@ -117,6 +120,7 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	struct dir_user user = { 0 };
 	struct csr *csr = NULL;
 	const char *radius_name;
+	char radius_buf[RADIUS_USER_NAME_BUF];
 	uint8_t *signed_req = NULL;
 	size_t signed_len = 0;
 	enum csr_result cr;
@@ -156,7 +160,11 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	}
 
 	/* Step 3: user name and one-time password, PAP over RADIUS. */
-	radius_name = radius_user_name(srv->radius, req->username, &user);
+	radius_name = radius_user_name(srv->radius, req->username, &user,
+	    radius_buf);
+	if (radius_name != NULL)
+		log_escape(a->radius_user, sizeof(a->radius_user), radius_name,
+		    strlen(radius_name));
 	t = clock_us();
 	rr = radius_authenticate(srv->radius, radius_name,
 	    (const uint8_t *)req->one_time_password, req->one_time_password_len,

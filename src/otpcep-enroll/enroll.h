@@ -3,8 +3,9 @@
  * otpcep-enroll: renews the responder's signing certificate from Active
  * Directory Certificate Services over MS-ICPR as the computer account
  * (docs/adcs.md, docs/man/otpcep-enroll.8). One file per part: the new key
- * and its PKCS#10 (newkey.c), the exchange with the CA (submit.c), checking
- * and installing the answer (install.c), the commands (main.c).
+ * and its PKCS#10 (newkey.c), checking and installing the answer
+ * (install.c), the commands (main.c); the exchange with the CA is the
+ * library's (include/casubmit.h).
  */
 #ifndef OTPCEP_ENROLL_H
 #define OTPCEP_ENROLL_H
@@ -18,7 +19,7 @@
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 
-#include "hresult.h"
+#include "casubmit.h"
 
 struct config;
 
@@ -61,44 +62,6 @@ void newkey_free(struct enroll_key *k, bool remove_from_token);
  */
 int newkey_pkcs10(const struct enroll_key *k, gnutls_x509_crt_t current,
     const char *template, gnutls_datum_t *der);
-
-/* The CA's answer to one CertServerRequest (MS-ICPR 3.2.4.1.1). */
-struct enroll_answer {
-	uint32_t disposition;		/* CR_DISP_* */
-	uint32_t hresult;		/* the status behind a denial or error */
-	uint32_t request_id;		/* for polling a pending request */
-	gnutls_datum_t cert;		/* DER, when issued (gnutls_free) */
-	char message[512];		/* the CA's disposition message, escaped */
-};
-
-enum submit_result {
-	SUBMIT_OK = 0,			/* the CA answered: see the disposition */
-	SUBMIT_TRANSPORT,		/* unreachable, bind, sealing, Kerberos: see why */
-	SUBMIT_FAILED,			/* our side */
-};
-
-/* Where and as whom: from the configuration or the command line. */
-struct submit_target {
-	const char *host;		/* CA host (DNS name, the SPN's host) */
-	const char *ca_name;		/* the CA's common name */
-	const char *address;		/* connect here; NULL: resolve host */
-	unsigned epm_port;		/* the endpoint mapper, 135 */
-	const char *spn;		/* NULL: host/<host> */
-	const char *keytab;		/* NULL: the credential cache */
-	const char *principal;		/* with keytab */
-	unsigned timeout_ms;
-};
-
-/*
- * Sends one CertServerRequest over MS-ICPR with Kerberos at packet privacy:
- * request (DER, NULL/0 with request_id for polling), the attributes string
- * (e.g. "CertificateTemplate:DAOTPRA"). SUBMIT_OK with *a filled when the
- * CA answered, whatever it said; else the reason in why.
- */
-enum submit_result submit_request(const struct submit_target *t,
-    const uint8_t *request, size_t request_len, const char *attributes,
-    uint32_t request_id, struct enroll_answer *a, char *why, size_t why_len);
-void submit_answer_free(struct enroll_answer *a);
 
 /*
  * Checks the issued certificate before anything is replaced: the signing

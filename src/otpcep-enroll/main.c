@@ -77,24 +77,17 @@ enroll_state_path(const struct config *cfg)
 	    RENEWAL_STATE_DEFAULT;
 }
 
-/* The target of enroll_ca (or ca_arg): host and CA name split at '\'. */
+/* The CA of enroll_ca (or ca_arg), and how to reach it, from the configuration. */
 static int
 enroll_target(const struct config *cfg, const char *ca_arg,
-    struct submit_target *t, char *buf, size_t buf_len)
+    struct casubmit_target *t)
 {
 	const char *ca = ca_arg ? ca_arg : cfg->enroll_ca;
-	char *bs;
 
-	memset(t, 0, sizeof(*t));
-	if (ca == NULL || strlen(ca) >= buf_len ||
-	    (bs = strchr(strcpy(buf, ca), '\\')) == NULL || bs == buf ||
-	    bs[1] == '\0') {
+	if (casubmit_target_parse(ca, t) != 0) {
 		log_err("enroll: %s is not 'host\\CA name'", ca ? ca : "enroll_ca");
 		return -1;
 	}
-	*bs = '\0';
-	t->host = buf;
-	t->ca_name = bs + 1;
 	t->address = cfg->enroll_ca_address;
 	t->epm_port = cfg->enroll_epm_port;
 	t->spn = cfg->enroll_spn;
@@ -156,7 +149,7 @@ enroll_outcome(const struct config *cfg, struct renewal_state *st, int status,
 /* The CA answered: issued, pending, denied or error. */
 static int
 enroll_answer(const struct config *cfg, struct renewal_state *st,
-    struct enroll_answer *a, struct enroll_key *k, bool *keep_key)
+    struct casubmit_answer *a, struct enroll_key *k, bool *keep_key)
 {
 	gnutls_x509_crt_t crt = NULL;
 	char hr[16], serial_hex[64] = "?", until[32];
@@ -268,23 +261,23 @@ static int
 cmd_renew(const struct config *cfg, bool force)
 {
 	struct renewal_state st;
-	struct submit_target t;
+	struct casubmit_target t;
 	struct enroll_key k;
-	struct enroll_answer a;
+	struct casubmit_answer a;
 	gnutls_x509_crt_t cur = NULL;
 	gnutls_datum_t csr = { NULL, 0 };
-	char target_buf[512], why[512], attrs[300];
+	char why[512], attrs[300];
 	enum renewal_phase ph;
 	time_t nb, na, due;
 	bool keep_key = false, pending;
-	enum submit_result sr;
+	enum casubmit_result sr;
 	int ret = ENROLL_EXIT_FAILED;
 
 	memset(&k, 0, sizeof(k));
 	memset(&a, 0, sizeof(a));
 	if (renewal_state_read(enroll_state_path(cfg), &st) < 0)
 		memset(&st, 0, sizeof(st));
-	if (enroll_target(cfg, NULL, &t, target_buf, sizeof(target_buf)) != 0)
+	if (enroll_target(cfg, NULL, &t) != 0)
 		return ENROLL_EXIT_CONFIG;
 	if (renewal_cert_phase(cfg->signing_cert, time(NULL), &ph, &nb, &na,
 	    &due) != 0 || enroll_load_cert(cfg->signing_cert, &cur) != 0)
@@ -304,7 +297,7 @@ cmd_renew(const struct config *cfg, bool force)
 	if (pending && enroll_pending_key(cfg, &st, &k) == 0) {
 		/* MS-ICPR 3.2.4.1.1: a request id and no request polls it. */
 		log_info("renew: polling pending request %lu", st.pending_id);
-		sr = submit_request(&t, NULL, 0, "", (uint32_t)st.pending_id, &a,
+		sr = casubmit_request(&t, NULL, 0, "", (uint32_t)st.pending_id, &a,
 		    why, sizeof(why));
 	} else {
 		st.pending_id = 0;
@@ -318,11 +311,11 @@ cmd_renew(const struct config *cfg, bool force)
 		/* MS-WCCE 3.2.1.4.2.1.4: the template by name in the attributes. */
 		snprintf(attrs, sizeof(attrs), "CertificateTemplate:%s",
 		    cfg->enroll_template);
-		sr = submit_request(&t, csr.data, csr.size, attrs, 0, &a, why,
+		sr = casubmit_request(&t, csr.data, csr.size, attrs, 0, &a, why,
 		    sizeof(why));
 	}
-	if (sr != SUBMIT_OK) {
-		ret = enroll_outcome(cfg, &st, sr == SUBMIT_TRANSPORT ?
+	if (sr != CASUBMIT_OK) {
+		ret = enroll_outcome(cfg, &st, sr == CASUBMIT_TRANSPORT ?
 		    ENROLL_EXIT_TRANSPORT : ENROLL_EXIT_FAILED, "%s; the "
 		    "current certificate stays in use", why);
 		goto cleanup;
@@ -335,7 +328,7 @@ cmd_renew(const struct config *cfg, bool force)
 		(void)unlink(st.pending_key[0] ? st.pending_key : "");
 cleanup:
 	newkey_free(&k, !keep_key);
-	submit_answer_free(&a);
+	casubmit_answer_free(&a);
 	gnutls_free(csr.data);
 	if (cur)
 		gnutls_x509_crt_deinit(cur);
@@ -387,19 +380,19 @@ cmd_watch(const struct config *cfg, bool loop)
 static int
 cmd_probe(const struct config *cfg, const char *ca)
 {
-	struct submit_target t;
-	struct enroll_answer a;
-	char target_buf[512], why[512], hr[16];
-	enum submit_result sr;
+	struct casubmit_target t;
+	struct casubmit_answer a;
+	char why[512], hr[16];
+	enum casubmit_result sr;
 
-	if (enroll_target(cfg, ca, &t, target_buf, sizeof(target_buf)) != 0)
+	if (enroll_target(cfg, ca, &t) != 0)
 		return ENROLL_EXIT_USAGE;
 	/* An empty request: a working CA answers it with an error of its own. */
-	sr = submit_request(&t, (const uint8_t *)"", 0, "", 0, &a, why,
+	sr = casubmit_request(&t, (const uint8_t *)"", 0, "", 0, &a, why,
 	    sizeof(why));
-	if (sr != SUBMIT_OK) {
+	if (sr != CASUBMIT_OK) {
 		printf("%s\\%s: DOWN: %s\n", t.host, t.ca_name, why);
-		return sr == SUBMIT_TRANSPORT ? ENROLL_EXIT_TRANSPORT :
+		return sr == CASUBMIT_TRANSPORT ? ENROLL_EXIT_TRANSPORT :
 		    ENROLL_EXIT_FAILED;
 	}
 	printf("%s\\%s: up: bound and sealed (Kerberos, packet privacy); the "
@@ -407,7 +400,7 @@ cmd_probe(const struct config *cfg, const char *ca)
 	    hresult_disposition_name(a.disposition),
 	    hresult_format(a.hresult, hr, sizeof(hr)), a.message[0] ? ": " : "",
 	    a.message);
-	submit_answer_free(&a);
+	casubmit_answer_free(&a);
 	return ENROLL_EXIT_OK;
 }
 

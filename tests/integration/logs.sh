@@ -25,6 +25,7 @@ ldap_password_file = $SLAPD_PW_FILE
 domain = DOMAIN1 DC=domain1,DC=corp,DC=company,DC=com
 radius_server = 127.0.0.1:$RADIUSD_PORT timeout_ms=300 retries=0
 radius_secret_file = $RADIUSD_SECRET_FILE
+radius_username = as-sent
 signing_cert = $F/sign.pem
 signing_key = $T/sign.key
 signing_digest = sha1
