@@ -4,7 +4,8 @@
  * 1 WARNING, 2 CRITICAL, 3 UNKNOWN; a summary line first, then one line per
  * part). It checks each part a request depends on, the way a request would
  * use it: the signing certificate (valid now, and beyond signing_warn_hours:
- * else WARNING), every ldap_uri (connect and bind), every RADIUS server. A
+ * else WARNING), its renewal by otpcep-enroll (docs/adcs.md), every ldap_uri
+ * (connect and bind), every RADIUS server. A
  * part that is not configured is CRITICAL: every request would fail there
  * with OtherError. One of several directory URIs or RADIUS servers down is a
  * WARNING (the others still serve); all of them down is CRITICAL.
@@ -18,6 +19,7 @@
 #include "dir.h"
 #include "probe.h"
 #include "radius.h"
+#include "renewal.h"
 #include "secret.h"
 #include "server.h"
 #include "signer.h"
@@ -81,11 +83,52 @@ probe_signer(struct probe_out *o, struct server *srv)
 	    PROBE_WARNING : PROBE_OK, detail);
 }
 
+/*
+ * The signing certificate's renewal by otpcep-enroll (docs/adcs.md): due,
+ * overdue, and the last attempt's error from the state file. CRITICAL when
+ * the certificate is overdue or expired; renewal by hand (no enroll_ca) is
+ * not a fault.
+ */
+static void
+probe_renewal(struct probe_out *o, struct server *srv)
+{
+	const struct config *cfg = srv->cfg;
+	const char *state_path = cfg->enroll_state_file ? cfg->enroll_state_file :
+	    RENEWAL_STATE_DEFAULT;
+	struct renewal_state st;
+	enum renewal_phase ph;
+	time_t nb, na, due, now = time(NULL);
+	char detail[RENEWAL_ERROR_MAX + 160], when[32];
+	struct tm tm;
+	int sr;
+
+	if (cfg->enroll_ca == NULL || cfg->signing_cert == NULL) {
+		probe_line(o, "renewal", PROBE_OK,
+		    "not configured (enroll_ca): renewed by hand");
+		return;
+	}
+	if (renewal_cert_phase(cfg->signing_cert, now, &ph, &nb, &na, &due) != 0) {
+		probe_line(o, "renewal", PROBE_CRITICAL,
+		    "the signing certificate cannot be read");
+		return;
+	}
+	sr = renewal_state_read(state_path, &st);
+	gmtime_r(&due, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(detail, sizeof(detail), "%s (renewal time %s); %s%s%s",
+	    renewal_phase_name(ph), when,
+	    sr == 1 ? "otpcep-enroll never ran" : sr < 0 ?
+	    "state file unreadable" : st.last_error[0] ? "last error: " :
+	    "last attempt succeeded", sr == 0 ? st.last_error : "",
+	    sr == 0 && st.pending_id ? ", a request is pending at the CA" : "");
+	probe_line(o, "renewal", ph == RENEWAL_NOT_DUE || ph == RENEWAL_DUE ?
+	    PROBE_OK : PROBE_CRITICAL, detail);
+}
+
 static void
 probe_dir(struct probe_out *o, struct server *srv)
 {
 	const struct config *cfg = srv->cfg;
-	struct dir_conn *c;
 	size_t i, up = 0, n = dir_uri_count(srv->dir);
 	char part[300], detail[AUDIT_REASON_MAX + 64];
 
@@ -94,16 +137,12 @@ probe_dir(struct probe_out *o, struct server *srv)
 		    "not configured (ldap_uri, domain)");
 		return;
 	}
-	if ((c = dir_conn_new(srv->dir)) == NULL) {
-		probe_line(o, "directory", PROBE_CRITICAL, "out of memory");
-		return;
-	}
 	for (i = 0; i < n; i++) {
 		struct audit a;
 		enum dir_result r;
 
 		memset(&a, 0, sizeof(a));
-		r = dir_probe_uri(c, i, &a);
+		r = dir_probe_uri(srv->dir, i, &a);
 		snprintf(part, sizeof(part), "directory %s", cfg->ldap_uri.items[i]);
 		if (r == DIR_FOUND) {
 			up++;
@@ -115,31 +154,45 @@ probe_dir(struct probe_out *o, struct server *srv)
 		fprintf(o->lines, "%-28s %-8s %s\n", part, r == DIR_FOUND ? "OK" :
 		    "CRITICAL", detail);
 	}
-	dir_conn_free(c);
 	snprintf(detail, sizeof(detail), "%zu of %zu ldap_uri answered", up, n);
 	probe_line(o, "directory", probe_group(up, n), detail);
 }
 
 static const char *
-probe_radius_answer(enum radius_result r)
+probe_radius_answer(enum radius_result r, bool status_server)
 {
 	switch (r) {
-	case RADIUS_ACCEPT: return "alive (Access-Accept)";
+	case RADIUS_ACCEPT:
+		return status_server ? "alive (answered Status-Server)" :
+		    "alive (Access-Accept)";
 	case RADIUS_REJECT: return "alive (Access-Reject)";
 	case RADIUS_CHALLENGE: return "alive (Access-Challenge)";
-	case RADIUS_UNREACHABLE: return "no valid answer (down, wrong secret, or no Message-Authenticator)";
+	case RADIUS_UNSIGNED:
+		return "unsigned: it answered without Message-Authenticator, so "
+		    "every request to it fails (sign replies there, or set "
+		    "message_authenticator=optional on its radius_server line)";
+	case RADIUS_UNREACHABLE:
+		return status_server ? "no valid answer to Status-Server (down, "
+		    "wrong secret, or status_server not enabled there)" :
+		    "no valid answer (down, wrong secret, or no Message-Authenticator)";
 	default: return radius_strerror(r);
 	}
 }
 
+/*
+ * Every RADIUS server on its own: with radius_status_server = yes an RFC 5997
+ * Status-Server (no user is authenticated, nothing can lock an account),
+ * else an Access-Request for probe_user, whose Access-Reject proves life too.
+ */
 static void
 probe_radius(struct probe_out *o, struct server *srv)
 {
 	const struct config *cfg = srv->cfg;
+	bool status_server = cfg->radius_status_server;
 	struct secret pw = { 0 };
 	enum secret_result sr;
 	enum radius_result r;
-	char part[300], detail[64];
+	char part[300], detail[96];
 	size_t i, up = 0, n = radius_server_count(srv->radius);
 
 	if (n == 0) {
@@ -147,29 +200,32 @@ probe_radius(struct probe_out *o, struct server *srv)
 		    "not configured (radius_server, radius_secret_file)");
 		return;
 	}
-	if (cfg->probe_user == NULL) {
-		probe_line(o, "radius", PROBE_CRITICAL,
-		    "probe_user and probe_password_file are not set");
+	if (!status_server && cfg->probe_user == NULL) {
+		probe_line(o, "radius", PROBE_CRITICAL, "neither radius_status_server "
+		    "= yes nor probe_user and probe_password_file are set");
 		return;
 	}
-	if ((sr = secret_read_file(cfg->probe_password_file, &pw)) != SECRET_OK) {
+	if (!status_server &&
+	    (sr = secret_read_file(cfg->probe_password_file, &pw)) != SECRET_OK) {
 		probe_line(o, "radius", PROBE_CRITICAL, secret_strerror(sr));
 		return;
 	}
 	for (i = 0; i < n; i++) {
 		bool alive;
 
-		r = radius_probe(srv->radius, i, cfg->probe_user, pw.data, pw.len);
+		r = status_server ? radius_status_server(srv->radius, i) :
+		    radius_probe(srv->radius, i, cfg->probe_user, pw.data, pw.len);
 		alive = r == RADIUS_ACCEPT || r == RADIUS_REJECT ||
 		    r == RADIUS_CHALLENGE;
 		up += alive;
 		snprintf(part, sizeof(part), "radius %s",
 		    radius_server_name(srv->radius, i));
 		fprintf(o->lines, "%-28s %-8s %s\n", part, alive ? "OK" : "CRITICAL",
-		    probe_radius_answer(r));
+		    probe_radius_answer(r, status_server));
 	}
 	secret_free(&pw);
-	snprintf(detail, sizeof(detail), "%zu of %zu servers answered", up, n);
+	snprintf(detail, sizeof(detail), "%zu of %zu servers answered%s", up, n,
+	    status_server ? " Status-Server" : "");
 	probe_line(o, "radius", probe_group(up, n), detail);
 }
 
@@ -184,6 +240,7 @@ probe_run(struct server *srv)
 		return 3;
 	}
 	probe_signer(&o, srv);
+	probe_renewal(&o, srv);
 	probe_dir(&o, srv);
 	probe_radius(&o, srv);
 	fclose(o.lines);

@@ -673,26 +673,14 @@ static struct radius_monitor *
 radius_monitor_new(void)
 {
 	struct radius_monitor *m;
-	pthread_condattr_t attr;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
-	if (pthread_condattr_init(&attr) != 0)
-		goto fail;
-	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&m->cv, &attr) != 0) {
-		pthread_condattr_destroy(&attr);
-		goto fail;
-	}
-	pthread_condattr_destroy(&attr);
-	if (pthread_mutex_init(&m->mu, NULL) != 0) {
-		pthread_cond_destroy(&m->cv);
-		goto fail;
+	if (clock_sync_init(&m->mu, &m->cv) != 0) {
+		free(m);
+		return NULL;
 	}
 	return m;
-fail:
-	free(m);
-	return NULL;
 }
 
 static void
@@ -753,13 +741,7 @@ radius_monitor_run(void *arg)
 			pthread_cond_wait(&m->cv, &m->mu);
 			continue;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)((next - now) / 1000);
-		ts.tv_nsec += (long)((next - now) % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		clock_ts_after(next - now, &ts);
 		pthread_cond_timedwait(&m->cv, &m->mu, &ts);
 	}
 	pthread_mutex_unlock(&m->mu);

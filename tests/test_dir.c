@@ -274,11 +274,10 @@ static void
 test_lookup_order(void **state)
 {
 	struct fixture *f = *state;
-	struct dir_conn *c = dir_conn_new(f->d);
+	const struct dir *c = f->d;
 	struct dir_user u;
 	struct audit a;
 
-	assert_non_null(c);
 	memset(&a, 0, sizeof(a));
 	assert_int_equal(dir_lookup(c, "nodomain", &u, &a), DIR_BAD_NAME);
 	assert_null(u.dn);
@@ -289,7 +288,6 @@ test_lookup_order(void **state)
 	assert_null(u.dn);
 	assert_non_null(strstr(a.reason, "ldap://127.0.0.1:1/"));
 	assert_non_null(strstr(a.reason, "connect"));
-	dir_conn_free(c);
 }
 
 static void
@@ -332,7 +330,6 @@ test_not_configured(void **state)
 {
 	struct config *cfg = parse("template = 1.2.3.4\nca = dc1\\CA\n");
 	struct dir *d;
-	struct dir_conn *c;
 	struct dir_user u;
 	struct audit a;
 
@@ -340,12 +337,9 @@ test_not_configured(void **state)
 	assert_non_null(cfg);
 	d = dir_new(cfg);
 	assert_non_null(d);
-	c = dir_conn_new(d);
-	assert_non_null(c);
 	memset(&a, 0, sizeof(a));
-	assert_int_equal(dir_lookup(c, "DOMAIN1\\user1", &u, &a), DIR_NOT_CONFIGURED);
+	assert_int_equal(dir_lookup(d, "DOMAIN1\\user1", &u, &a), DIR_NOT_CONFIGURED);
 	assert_string_equal(a.reason, "step 2: directory not configured");
-	dir_conn_free(c);
 	dir_free(d);
 	config_free(cfg);
 }

@@ -51,6 +51,37 @@ t_check "the dead ldap_uri is CRITICAL with the reason" \
 	sh -c "grep -q '^directory ldaps://127.0.0.1:[0-9]*/*  *CRITICAL  *connect: ' '$T/ldap2.out'"
 t_check "the probe password is in no output" sh -c "! grep -q 'probe-Pass' '$T/up.out' '$T/up.log'"
 
+# radius_status_server = yes: RFC 5997 Status-Server, no user, no password.
+stack_conf "$T/ss.conf" "$T/unused.sock" "radius_status_server = yes" \
+	"radius_timeout_ms = 300" "radius_retries = 0"
+before=$(wc -l <"$RADIUSD_LOG")
+probe ss "$T/ss.conf"
+cat "$T/ss.out"
+t_check "Status-Server: exit 0" test "$rc" -eq 0
+t_check "Status-Server: the server answered it" \
+	sh -c "grep -q '^radius 127.0.0.1:$RADIUSD_PORT  *OK  *alive (answered Status-Server)' '$T/ss.out'"
+t_check "Status-Server: no user was authenticated" \
+	sh -c "! tail -n +$((before + 1)) '$RADIUSD_LOG' | grep -q 'User-Name'"
+
+# A second FreeRADIUS that does not sign its replies: reported as unsigned.
+R1_PORT=$RADIUSD_PORT R1_SECRET=$RADIUSD_SECRET_FILE R1_PID=$RADIUSD_PID
+if freeradius_start unsigned no >/dev/null; then
+	(umask 077; cat "$R1_SECRET" "$RADIUSD_SECRET_FILE" >"$T/two.secret")
+	cp "$T/ss.conf" "$T/unsigned.conf"
+	sed -i -e "/^radius_secret_file/d" "$T/unsigned.conf"
+	printf 'radius_server = 127.0.0.1:%s\nradius_secret_file = %s\n' "$RADIUSD_PORT" \
+		"$T/two.secret" >>"$T/unsigned.conf"
+	probe unsigned "$T/unsigned.conf"
+	cat "$T/unsigned.out"
+	t_check "an unsigned server: exit 1 (WARNING: the other answers)" test "$rc" -eq 1
+	t_check "an unsigned server is reported as such" \
+		sh -c "grep -q '^radius 127.0.0.1:$RADIUSD_PORT  *CRITICAL  *unsigned: ' '$T/unsigned.out'"
+	t_stop "$RADIUSD_PID"
+else
+	t_fail "the unsigned FreeRADIUS did not start"
+fi
+RADIUSD_PORT=$R1_PORT RADIUSD_SECRET_FILE=$R1_SECRET RADIUSD_PID=$R1_PID
+
 # A second RADIUS server that is down: its own line, exit 1.
 cp "$T/up.conf" "$T/dead.conf"
 echo "radius_server = 127.0.0.1:$dead" >>"$T/dead.conf"
@@ -74,7 +105,7 @@ t_check "a wrong RADIUS secret: exit 2 (CRITICAL)" \
 stack_conf "$T/nouser.conf" "$T/unused.sock"
 probe nouser "$T/nouser.conf"
 t_check "no probe_user: exit 2, says which keys" \
-	sh -c "[ $rc -eq 2 ] && grep -q 'probe_user and probe_password_file are not set' '$T/nouser.out'"
+	sh -c "[ $rc -eq 2 ] && grep -q 'neither radius_status_server = yes nor probe_user and probe_password_file are set' '$T/nouser.out'"
 
 # The directory stopped: DOWN with the reason.
 slapd_stop >/dev/null
