@@ -86,6 +86,22 @@ else
 	t_fail "missing client keytab"; show
 fi
 
+# Below packet privacy the server's handler sees the level and refuses, as
+# AD CS does since the 2021-2023 hardening (E_ACCESSDENIED).
+"$DRV" lowlevel 127.0.0.1 "$ICPR" host/ca.test 0 - - >"$T/out" 2>&1
+if has "status=E_ACCESSDENIED" && grep -q "^message=peer=- level=0" "$T/out"; then
+	t_pass "unauthenticated bind: the call is answered E_ACCESSDENIED"
+else
+	t_fail "unauthenticated bind"; show
+fi
+"$DRV" lowlevel 127.0.0.1 "$ICPR" host/ca.test 2 "$T/da1.keytab" 'DA1$' >"$T/out" 2>&1
+if has "status=E_ACCESSDENIED" &&
+	grep -q "^message=peer=DA1\$@$KDC_REALM level=2" "$T/out"; then
+	t_pass "connect level (authenticated, nothing sealed): E_ACCESSDENIED"
+else
+	t_fail "connect level"; show
+fi
+
 # MIT's DCE-style tokens against our RFC 4121 code (which opens Windows'
 # capture in tests/test_dcerpc_windows.c), both directions, both auth types.
 for at in 16 9; do
