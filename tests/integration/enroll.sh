@@ -187,7 +187,7 @@ pki_issue near near from=-7000 to=900 && cp "$PKI/near.pem" "$PKI/sign-rsa.pem"
 near_serial=$(serial_of "$PKI/sign-rsa.pem")
 "$OTPCEP" --probe -c "$ECONF" >"$T/oprobe.near" 2>&1
 t_check "otpcep --probe: the near certificate's renewal is overdue, exit non-zero ($(grep '^renewal' "$T/oprobe.near"))" \
-    sh -c "grep -q '^renewal .*DOWN .*overdue' '$T/oprobe.near'"
+    sh -c "grep -q '^renewal .*CRITICAL .*overdue' '$T/oprobe.near'"
 "$ENROLL" -c "$ECONF" watch >"$T/watch1.out" 2>&1
 rc=$?
 t_check "watch: the certificate near its end is renewed (exit $rc)" \
@@ -214,7 +214,7 @@ t_check "watch --loop: renewed the certificate when it came due, exit 0 on SIGTE
     sh -c "test $rc -eq 0 && test '$(serial_of "$PKI/sign-rsa.pem")' != '$near2' && grep -q renewed '$T/loop.out'"
 "$OTPCEP" --probe -c "$ECONF" >"$T/oprobe.ok" 2>&1
 t_check "otpcep --probe: renewal not due, last attempt succeeded" \
-    grep -q '^renewal .* up .*not due.*last attempt succeeded' "$T/oprobe.ok"
+    grep -q '^renewal .* OK .*not due.*last attempt succeeded' "$T/oprobe.ok"
 
 # ---- otpcep-client --submit --------------------------------------------
 enrollment "--submit: Success, then the CA issues" submit 0 $(submit_opts "$MAIN_EPM")
