@@ -23,7 +23,8 @@
 	"ldap_timeout_ms = 500\n" \
 	"domain = DOMAIN1 " BASE "\n" \
 	"domain = DOMAIN2 OU=Other, " BASE "\n" \
-	"upn_suffix = corp.example DOMAIN1\n"
+	"upn_suffix = corp.example DOMAIN1\n" \
+	"upn_suffix = bücher.example DOMAIN2\n"
 
 struct fixture {
 	struct config *cfg;
@@ -198,6 +199,9 @@ test_parse_upn(void **state)
 	/* An upn_suffix. */
 	check_name(f->d, "u2@corp.example", DIR_FOUND, "DOMAIN1", NULL,
 	    "u2@corp.example");
+	/* An internationalised suffix, in another case (Unicode case folding). */
+	check_name(f->d, "jörg@BÜCHER.example", DIR_FOUND, "DOMAIN2", NULL,
+	    "jörg@BÜCHER.example");
 	/* The suffix is after the last '@'. */
 	check_name(f->d, "a@b@corp.example", DIR_FOUND, "DOMAIN1", NULL,
 	    "a@b@corp.example");
