@@ -589,7 +589,9 @@ radius_mark_dead(const struct radius *r, const struct radius_server *srv,
 {
 	int old;
 
-	atomic_store(&srv->health->dead_until, clock_ms() + r->dead_time_ms);
+	/* With radius_status_server, at most one Status-Server a second. */
+	atomic_store(&srv->health->dead_until, clock_ms() +
+	    (r->status_server && r->dead_time_ms < 1000 ? 1000 : r->dead_time_ms));
 	old = atomic_exchange(&srv->health->state, (int)state);
 	metrics_radius_dead(srv->index, true);
 	if (old != (int)state && r->dead_time_ms > 0)
