@@ -146,4 +146,15 @@ enum dir_result dir_template_resolve(const struct dir *d, const char *name,
 enum dir_result dir_probe(const struct dir *d, const char **uri,
     struct audit *a);
 
+/* How many ldap_uri are configured (the names: cfg->ldap_uri, same order). */
+size_t dir_uri_count(const struct dir *d);
+
+/*
+ * otpcep --probe, one line per ldap_uri: connects to ldap_uri i alone and
+ * binds as ldap_bind_dn (anonymous without one), within ldap_timeout_ms.
+ * DIR_FOUND when that worked; DIR_UNAVAILABLE with the stage and the server's
+ * reason in a otherwise. The pool's connections are left alone.
+ */
+enum dir_result dir_probe_uri(const struct dir *d, size_t i, struct audit *a);
+
 #endif

@@ -38,6 +38,7 @@
 #include "dir.h"
 #include "dir_internal.h"
 #include "log.h"
+#include "metrics.h"
 #include "secret.h"
 
 /*
@@ -357,6 +358,23 @@ conn_drop(struct dir_conn *c)
 	c->ld = NULL;
 }
 
+/* The counters of one connection attempt to ldap_uri i (include/metrics.h). */
+static void
+conn_count(const struct dir *d, size_t i, int rc, const struct dir_err *e)
+{
+	if (rc == LDAP_SUCCESS) {
+		if (d->bind_dn)
+			metrics_ldap_bind(i, true);
+		else
+			metrics_ldap_answered(i);
+	} else if (strcmp(e->stage, "bind") == 0) {
+		metrics_ldap_bind(i, false);
+	} else {
+		metrics_ldap_error(i);
+		metrics_ldap_down(i);
+	}
+}
+
 static void
 err_log(const struct dir_err *e)
 {
@@ -418,8 +436,9 @@ conn_establish(struct dir_conn *c, long long deadline, struct audit *a)
 		}
 		if (clock_ms() >= deadline)
 			break;	/* no time left: the next server is not to blame */
-		if ((rc = conn_open(c, d->uris[i], deadline, &c->ld, &e)) ==
-		    LDAP_SUCCESS) {
+		rc = conn_open(c, d->uris[i], deadline, &c->ld, &e);
+		conn_count(d, i, rc, &e);
+		if (rc == LDAP_SUCCESS) {
 			c->uri_index = i;
 			uri_mark_alive(d, i);
 			log_debug("step 2: connected to %s", d->uris[i]);
@@ -565,8 +584,12 @@ search_one(struct dir_conn *c, const char *base, const char *filter,
 			rc = ldap_search_ext_s(c->ld, base, LDAP_SCOPE_SUBTREE, filter,
 			    attrs, 0, NULL, NULL, &tv, 2, &res);
 		}
-		if (rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED)
+		if (rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED) {
+			metrics_ldap_answered(c->uri_index);
 			break;
+		}
+		if (ran)
+			metrics_ldap_error(c->uri_index);
 		e.uri = d->uris[c->uri_index];
 		err_set(&e, c->ld, "search", rc);
 		err_log(&e);
@@ -578,6 +601,7 @@ search_one(struct dir_conn *c, const char *base, const char *filter,
 		/* A kept connection found dead (restart, idle close): once more. */
 		if (!fresh && attempt == 0 && conn_lost(rc)) {
 			log_info("step 2: %s: connection lost, reconnecting", e.uri);
+			metrics_ldap_reconnect(c->uri_index);
 			continue;
 		}
 		/* A server that does not answer a search is dead too. */
@@ -854,4 +878,40 @@ dir_probe(const struct dir *d, const char **uri, struct audit *a)
 		*uri = d->uris[c->uri_index];
 	dir_conn_free(c);
 	return r;
+}
+
+size_t
+dir_uri_count(const struct dir *d)
+{
+	return d->uri_count;
+}
+
+enum dir_result
+dir_probe_uri(const struct dir *d, size_t i, struct audit *a)
+{
+	struct dir_conn *c;
+	struct dir_err e;
+	LDAP *ld = NULL;
+	int rc;
+
+	if (!d->configured || i >= d->uri_count) {
+		audit_reason(a, "not configured (ldap_uri, domain)");
+		return DIR_NOT_CONFIGURED;
+	}
+	if ((c = dir_conn_new(d)) == NULL) {
+		audit_reason(a, "out of memory");
+		return DIR_NOMEM;
+	}
+	memset(&e, 0, sizeof(e));
+	rc = conn_open(c, d->uris[i], clock_ms() + (long long)d->timeout_ms, &ld,
+	    &e);
+	conn_count(d, i, rc, &e);
+	if (ld != NULL)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	dir_conn_free(c);
+	if (rc == LDAP_SUCCESS)
+		return DIR_FOUND;
+	audit_reason(a, "%s: %s%s%s", e.stage, ldap_err2string(e.rc),
+	    e.diag[0] ? ": " : "", e.diag);
+	return DIR_UNAVAILABLE;
 }

@@ -246,7 +246,8 @@ submit(int argc, char **argv)
 	p.epm_port = (uint16_t)atoi(argv[3]);
 	p.spn = argv[4];
 	p.auth_type = (uint8_t)atoi(argv[5]);
-	p.timeout_ms = 20000;
+	p.timeout_ms = getenv("DRV_RPC_TIMEOUT_MS") != NULL ?
+	    atoi(getenv("DRV_RPC_TIMEOUT_MS")) : 20000;
 	if (strncmp(cred, "keytab:", 7) == 0) {
 		p.keytab = cred + 7;
 		if ((colon = strchr(cred + 7, ':')) != NULL) {

@@ -114,6 +114,30 @@ for at in 16 9; do
 	fi
 done
 
+# A hostile endpoint mapper that trickles a byte every 0.3 s never trips the
+# per-read timeout; the deadline of the whole exchange (2 s here) ends it.
+TRICKLE=$(t_free_port)
+t_start trickle "$T/trickle.log" /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+c, _ = s.accept()
+for b in bytes.fromhex("05000c03100000000010000002000000") * 100:
+    c.send(bytes([b])); time.sleep(0.3)
+' "$TRICKLE"
+TRICKLE_PID=$T_LAST_PID
+t_wait_port "$TRICKLE" || t_fail "trickling peer listens"
+start=$(date +%s)
+DRV_RPC_TIMEOUT_MS=2000 "$DRV" submit 127.0.0.1 "$TRICKLE" host/ca.test 9 \
+	"keytab:$T/da1.keytab:DA1\$" 100 >"$T/out" 2>&1
+took=$(($(date +%s) - start))
+if grep -qx "result=timed out" "$T/out" && [ "$took" -le 5 ]; then
+	t_pass "a peer trickling bytes is cut off by the deadline (${took} s)"
+else
+	t_fail "trickling peer (${took} s)"; show
+fi
+t_stop "$TRICKLE_PID"
+
 t_stop "$SERVER_PID"
 submit host/ca.test 9 "keytab:$T/da1.keytab:DA1\$" 100
 if has "rc=1" && has "result=cannot connect"; then
