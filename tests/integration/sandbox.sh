@@ -12,7 +12,7 @@ DN="CN=User 1,CN=Users,DC=domain1,DC=corp,DC=company,DC=com"
 UPN="user1@domain1.corp.company.com"
 
 # --- the filters, through the driver ----------------------------------------
-for role in serve signer; do
+for role in serve signer signer-pkcs11; do
 	"$DRV" "$role" ok >"$T/$role-ok.out" 2>&1
 	t_check "$role filter: the process's own work is allowed" test $? -eq 0
 done
@@ -33,6 +33,10 @@ forbidden serve write "serving process"
 forbidden signer execve "signer process"
 forbidden signer inet "signer process"
 forbidden signer fork "signer process"
+forbidden signer write "signer process"
+forbidden signer-pkcs11 inet "signer process"
+"$DRV" signer-pkcs11 write >"$T/p11-write.out" 2>&1
+t_check "signer-pkcs11 filter: a token module may write its files" test $? -eq 0
 
 # --- the real stack -----------------------------------------------------------
 if ! stack_start lighttpd >"$T/stack.out" 2>&1; then
