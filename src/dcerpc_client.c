@@ -305,6 +305,9 @@ dcerpc_send_call(struct dcerpc_conn *conn, uint8_t ptype, uint32_t call_id,
 		if ((r = dcerpc_build_call(out, sizeof(out), &len, &f,
 		    sealed ? &a : NULL)) != DCERPC_OK)
 			return fail(conn, r, "building a fragment");
+		/* a token that grew with the data must not break the size */
+		if (len > conn->max_xmit_frag)
+			return fail(conn, DCERPC_E_INTERNAL, "fragment size");
 		if (sealed && (r = dcerpc_seal_pdu(sec, out, len)) != DCERPC_OK)
 			return sec_fail(conn, sec, r);
 		if ((r = dcerpc_conn_write(conn, out, len)) != DCERPC_OK)

@@ -362,7 +362,7 @@ t_check "PKCS#11: the responder's loader takes the new pair from the token ($(gr
     sh -c "grep -q \"serial $(serial_of "$PKI/hsm.pem").*in a PKCS#11 token\" '$T/hsm.check'"
 
 # ---- CA unreachable: the old certificate signs until it expires -----------
-standin_start short --lifetime 12 || t_fail "stand-in (short lifetime) starts"
+standin_start short --lifetime 15 || t_fail "stand-in (short lifetime) starts"
 enroll_conf "$T/short.conf" "$SI_EPM_PORT"
 "$ENROLL" -c "$T/short.conf" renew --force >"$T/short.out" 2>&1
 short_serial=$(serial_of "$PKI/sign-rsa.pem")
