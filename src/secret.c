@@ -5,6 +5,7 @@
  * read whole, and wiped from memory when no longer needed.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ secret_strerror(enum secret_result r)
 	case SECRET_EMPTY: return "empty";
 	case SECRET_TOO_LONG: return "too long";
 	case SECRET_NOMEM: return "out of memory";
+	case SECRET_OWNER: return "insecure owner: must be root or the service user";
 	}
 	return "unknown error";
 }
@@ -98,5 +100,73 @@ secret_read_file(const char *path, struct secret *out)
 cleanup:
 	secret_wipe(buf, sizeof(buf));
 	close(fd);
+	return ret;
+}
+
+enum secret_result
+secret_read_key(const char *path, size_t max, uid_t service_uid,
+    struct secret *out)
+{
+	enum secret_result ret = SECRET_OPEN;
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	out->data = NULL;
+	out->len = 0;
+	/* O_NONBLOCK: a FIFO put in the key's place must not hang the signer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return SECRET_OPEN;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		goto cleanup;
+	/* The rule of src/config_files.c: at most 0640, no execute bit. */
+	if (st.st_mode & 0137) {
+		ret = SECRET_INSECURE;
+		goto cleanup;
+	}
+	if (st.st_uid != 0 && st.st_uid != service_uid) {
+		ret = SECRET_OWNER;
+		goto cleanup;
+	}
+	if (st.st_size <= 0) {
+		ret = SECRET_EMPTY;
+		goto cleanup;
+	}
+	if ((uintmax_t)st.st_size > max) {
+		ret = SECRET_TOO_LONG;
+		goto cleanup;
+	}
+	/* One byte more than the size: a file that grows is noticed. */
+	if ((out->data = malloc((size_t)st.st_size + 2)) == NULL) {
+		ret = SECRET_NOMEM;
+		goto cleanup;
+	}
+	while (len < (size_t)st.st_size + 1) {
+		n = read(fd, out->data + len, (size_t)st.st_size + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = SECRET_OPEN;
+			goto cleanup;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len != (size_t)st.st_size) {
+		ret = len == 0 ? SECRET_EMPTY : SECRET_OPEN;
+		goto cleanup;
+	}
+	out->data[len] = '\0';
+	out->len = len;
+	ret = SECRET_OK;
+cleanup:
+	close(fd);
+	if (ret != SECRET_OK && out->data != NULL) {
+		secret_wipe(out->data, len);
+		free(out->data);
+		out->data = NULL;
+	}
 	return ret;
 }

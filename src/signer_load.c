@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
@@ -29,6 +30,8 @@
 #include "signer_internal.h"
 
 /* Microsoft application policies (szOID_APPLICATION_CERT_POLICIES). */
+/* A key file or PKCS#12 file with its chain is a few KiB; far more is not one. */
+#define SIGNER_KEY_FILE_MAX	(1024 * 1024)
 #define OID_APP_POLICIES	"1.3.6.1.4.1.311.21.10"
 /* RFC 8017 A.1 / RFC 3370 3.2: rsaEncryption, as in MS-OTPCE 4.1. */
 #define OID_RSA_ENCRYPTION	"1.2.840.113549.1.1.1"
@@ -309,7 +312,8 @@ static int
 load_key(const struct config *cfg, struct signer_cert *c)
 {
 	gnutls_datum_t d = { NULL, 0 };
-	struct secret pass = { NULL, 0 };
+	struct secret pass = { NULL, 0 }, key_file = { NULL, 0 };
+	enum secret_result sr;
 	char name[512];
 	gnutls_x509_crt_fmt_t fmt;
 	int r, ret = -1;
@@ -337,11 +341,21 @@ load_key(const struct config *cfg, struct signer_cert *c)
 		}
 		return 0;
 	}
-	if ((r = gnutls_load_file(cfg->signing_key, &d)) < 0) {
-		log_err("step 4: signing_key %s: cannot read: %s", cfg->signing_key,
-		    gnutls_strerror(r));
+	/*
+	 * Issue 11, "Files": the start-up rule (src/config_files.c) again at
+	 * every load, on the descriptor read, so that a key file replaced
+	 * while otpcep runs (a renewal, a reload) gets it too.
+	 */
+	if ((sr = secret_read_key(cfg->signing_key, SIGNER_KEY_FILE_MAX,
+	    cfg->user != NULL ? cfg->uid : geteuid(), &key_file)) != SECRET_OK) {
+		log_err("step 4: signing_key %s: %s%s", cfg->signing_key,
+		    secret_strerror(sr), sr == SECRET_INSECURE ||
+		    sr == SECRET_OWNER ? " (otpcep --check-config says what "
+		    "to run)" : "");
 		return -1;
 	}
+	d.data = key_file.data;
+	d.size = (unsigned)key_file.len;
 	fmt = looks_pem(&d) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER;
 	if (fmt == GNUTLS_X509_FMT_PEM &&
 	    memmem(d.data, d.size, "-----BEGIN PKCS12", 17) != NULL) {
@@ -368,10 +382,7 @@ load_key(const struct config *cfg, struct signer_cert *c)
 	ret = 0;
 cleanup:
 	secret_free(&pass);
-	if (d.data) {
-		gnutls_memset(d.data, 0, d.size);
-		gnutls_free(d.data);
-	}
+	secret_free(&key_file);
 	return ret;
 }
 
