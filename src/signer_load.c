@@ -41,12 +41,8 @@
 #define OID_ECDSA_SHA384	"1.2.840.10045.4.3.3"
 #define OID_ECDSA_SHA512	"1.2.840.10045.4.3.4"
 
-/*
- * The signing_key value as it may appear in a log line: a pkcs11: URI with
- * its pin-value attribute (RFC 7512 2.3) replaced by "(censored)".
- */
-static const char *
-key_name(const char *key, char *buf, size_t buf_len)
+const char *
+signer_key_name(const char *key, char *buf, size_t buf_len)
 {
 	const char *p, *end;
 	int n;
@@ -55,6 +51,9 @@ key_name(const char *key, char *buf, size_t buf_len)
 		return key;
 	p += strlen("pin-value=");
 	end = p + strcspn(p, "&;");
+	/* A second pin-value (or a buffer too small): nothing of it is shown. */
+	if (strstr(end, "pin-value=") != NULL)
+		return "pkcs11: URI (censored)";
 	n = snprintf(buf, buf_len, "%.*s(censored)%s", (int)(p - key), key, end);
 	if (n < 0 || (size_t)n >= buf_len)
 		return "pkcs11: URI (censored)";
@@ -335,7 +334,7 @@ load_key(const struct config *cfg, struct signer_cert *c)
 		gnutls_privkey_set_pin_function(c->key, pin_callback, &c->pin);
 		if ((r = gnutls_privkey_import_url(c->key, cfg->signing_key, 0)) < 0) {
 			log_err("step 4: signing_key %s: cannot use the token's "
-			    "key: %s", key_name(cfg->signing_key, name,
+			    "key: %s", signer_key_name(cfg->signing_key, name,
 			    sizeof(name)), gnutls_strerror(r));
 			return -1;
 		}

@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "signer.h"
+#include "signer_internal.h"
 
 #define OTP_EKU "1.3.6.1.4.1.311.81.1.1"
 /* SEQUENCE { SEQUENCE { OID 1.3.6.1.4.1.311.81.1.1 } } (MS-OTPCE 4.1) */
@@ -267,6 +268,24 @@ copy_file(const char *from, const char *to)
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && mv '%s' '%s'", path_of(from),
 	    tmp, tmp, path_of(to));
 	assert_int_equal(system(cmd), 0);
+}
+
+/* A pkcs11: URI in a log line never shows its pin-value (RFC 7512 2.3). */
+static void
+test_key_name_censors_pin(void **state)
+{
+	char buf[256], small[24];
+
+	(void)state;
+	assert_string_equal(signer_key_name("/etc/otpcep/sign.key", buf,
+	    sizeof(buf)), "/etc/otpcep/sign.key");
+	assert_string_equal(signer_key_name("pkcs11:token=t;object=k"
+	    "?module-path=/m.so&pin-value=1234&x=y", buf, sizeof(buf)),
+	    "pkcs11:token=t;object=k?module-path=/m.so&pin-value=(censored)&x=y");
+	assert_null(strstr(signer_key_name("pkcs11:object=k?pin-value=1234"
+	    "&pin-value=5678", buf, sizeof(buf)), "5678"));
+	assert_null(strstr(signer_key_name("pkcs11:object=k?pin-value=1234",
+	    small, sizeof(small)), "1234"));
 }
 
 static void
@@ -696,6 +715,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_key_name_censors_pin),
 		cmocka_unit_test(test_not_configured_fails_closed),
 		cmocka_unit_test(test_rsa_pem_signs_deterministically),
 		cmocka_unit_test(test_rsa_der_key_and_chain),
