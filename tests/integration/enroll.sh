@@ -261,6 +261,9 @@ t_check "pending: the request id ($pid_id) and its key kept" \
 rc=$?
 t_check "pending: the next run polls request $pid_id and installs the issued certificate" \
     sh -c "test $rc -eq 0 && grep -q 'polling pending request $pid_id' '$T/pend2.out' && grep -q \"request 0 bytes, id $pid_id\" '$SI_LOG' && test '$(serial_of "$PKI/sign-rsa.pem")' != '$before' && test ! -e '$PKI/sign-rsa.key.pending'"
+enrollment "pending: --submit reports the CA holds it (exit 6)" subpend 6 $(submit_opts "$SI_EPM_PORT")
+t_check "pending: --submit names the disposition and writes no certificate" \
+    sh -c "grep -q 'CR_DISP_UNDER_SUBMISSION' '$T/subpend.out' && test ! -e '$T/subpend.cert.pem'"
 t_stop "$SI_PID"
 
 # ---- denied ---------------------------------------------------------------
