@@ -165,7 +165,7 @@ main(int argc, char **argv)
 		    front_replay_run(&srv, replay);
 	} else if (front_cgi_detected()) {
 		ret = server_lockdown(&srv) != 0 ? 1 : front_cgi_run(&srv);
-	} else if (metrics_http_start(cfg, &mh) == 0) {
+	} else if (metrics_http_start(cfg, server_health_refresh, &srv, &mh) == 0) {
 		log_started();
 		ret = front_fcgi_run(&srv);
 		metrics_http_stop(mh);
