@@ -59,7 +59,9 @@ secret_read_file(const char *path, struct secret *out)
 
 	out->data = NULL;
 	out->len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+	/* O_NONBLOCK: a FIFO in the file's place must not hang the reader. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+	    O_NONBLOCK)) < 0)
 		return SECRET_OPEN;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		goto cleanup;
