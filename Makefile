@@ -32,7 +32,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION = $(shell sed -n 's/^\#define OTPCEP_VERSION "\(.*\)"/\1/p' include/otpcep.h)
 
-PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi libmicrohttpd
+PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi libmicrohttpd libseccomp
 CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -43,10 +43,16 @@ else ifdef SAN
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
 endif
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) \
-	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(RPC_CFLAGS)
 ALL_CPPFLAGS = -D_GNU_SOURCE -Iinclude -Ibuild/gen $(CPPFLAGS) -MMD -MP
 LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+# MIT Kerberos GSS-API for the DCE/RPC library (src/dcerpc_gss.c,
+# src/dcerpc_krb5key.c): linked into the tools, tests, drivers, benchmarks
+# and fuzz targets; the responder never pulls those objects from the archive.
+RPC_PKGS = krb5-gssapi krb5
+RPC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(RPC_PKGS) 2>/dev/null)
+RPC_LIBS = $(shell $(PKG_CONFIG) --libs $(RPC_PKGS) 2>/dev/null)
 
 ASN_SRC = $(wildcard src/asn/*.asn)
 ASN_GEN = $(patsubst src/asn/%.asn,build/gen/%_asn1tab.c,$(ASN_SRC))
@@ -65,7 +71,8 @@ TOOL_BIN = $(patsubst %,build/bin/%,$(TOOLS))
 GEN_MAN = build/man/otpcep.conf.5
 MAN_DATE = $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(stat -c %Y docs/configuration.md)} +%Y-%m-%d)
 # The systemd units, made from etc/systemd/*.in with this installation's paths.
-UNITS = build/systemd/otpcep.service build/systemd/otpcep.socket
+UNITS = build/systemd/otpcep.service build/systemd/otpcep.socket \
+	build/systemd/otpcep-enroll.service build/systemd/otpcep-enroll.timer
 CURL_LIBS = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 # Missing Debian packages: installed when root, else the command is printed.
 # `make` needs the build set only; the targets that start peers the test set.
@@ -110,19 +117,19 @@ cgi-bin/otpcep: build/obj/main.o build/libotpcep.a
 build/tests/%: tests/%.c build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/tests
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
-		build/libotpcep.a $(LIBS) $(TEST_LIBS)
+		build/libotpcep.a $(LIBS) $(RPC_LIBS) $(TEST_LIBS)
 
 build/tests/drv_%: tests/integration/drv_%.c build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/tests
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
-		build/libotpcep.a $(LIBS) $(TEST_LIBS)
+		build/libotpcep.a $(LIBS) $(RPC_LIBS) $(TEST_LIBS)
 
 .SECONDEXPANSION:
 build/bin/%: $$(wildcard src/%/*.c) build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/bin
 	$(CC) $(ALL_CPPFLAGS) -Isrc/$* $(ALL_CFLAGS) \
 		$(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null) $(LDFLAGS) -o $@ \
-		$(wildcard src/$*/*.c) build/libotpcep.a $(LIBS) $(CURL_LIBS)
+		$(wildcard src/$*/*.c) build/libotpcep.a $(LIBS) $(RPC_LIBS) $(CURL_LIBS)
 
 tests: $(TEST_BIN) $(DRV_BIN)
 
@@ -137,10 +144,15 @@ BENCH_BIN = $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRC))
 build/bench/%: tests/bench/%.c build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/bench
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
-		build/libotpcep.a $(LIBS)
+		build/libotpcep.a $(LIBS) $(RPC_LIBS)
 
 bench: all $(TEST_DEPS_OK) $(BENCH_BIN)
 	@OTPCEP_TOP=$(CURDIR) tests/bench/run.sh
+
+# Issue 10's load benchmark: slapd, a slow RADIUS test server, lighttpd and
+# nginx, wrk; one line per scenario (tests/bench/load.sh, docs/design.md).
+bench-load: all $(TEST_DEPS_OK) $(BENCH_BIN) $(DRV_BIN)
+	@OTPCEP_TOP=$(CURDIR) tests/bench/load.sh
 
 check: all $(TEST_DEPS_OK) $(TEST_BIN) $(DRV_BIN)
 	@tests/run.sh $(TEST_BIN)
@@ -164,7 +176,7 @@ FUZZ_OBJ = $(patsubst build/obj/%.o,build/fuzz/obj/%.o,$(LIB_OBJ))
 build/fuzz/obj/%.o: src/%.c | $(DEPS_OK) $(ASN_GEN)
 	@mkdir -p build/fuzz/obj
 	clang $(ALL_CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
-		$(shell $(PKG_CONFIG) --cflags $(PKGS)) -c -o $@ $<
+		$(shell $(PKG_CONFIG) --cflags $(PKGS)) $(RPC_CFLAGS) -c -o $@ $<
 
 build/fuzz/obj/%_asn1tab.o: build/gen/%_asn1tab.c
 	@mkdir -p build/fuzz/obj
@@ -172,7 +184,7 @@ build/fuzz/obj/%_asn1tab.o: build/gen/%_asn1tab.c
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	clang $(ALL_CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -fsanitize=fuzzer \
-		$(shell $(PKG_CONFIG) --cflags $(PKGS)) -o $@ $< $(FUZZ_OBJ) $(LIBS)
+		$(shell $(PKG_CONFIG) --cflags $(PKGS)) $(RPC_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(LIBS) $(RPC_LIBS)
 
 .PRECIOUS: build/fuzz/obj/%.o
 
@@ -199,7 +211,8 @@ PATHS_NOW := $(shell mkdir -p build && p='$(SBINDIR) $(SYSCONFDIR)' && \
 	{ [ "$$(cat build/.paths 2>/dev/null)" = "$$p" ] || echo "$$p" >build/.paths; })
 build/systemd/%: etc/systemd/%.in build/.paths
 	@mkdir -p build/systemd
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
 
 build/man/otpcep.conf.5: docs/configuration.md scripts/mkman-conf.sh include/otpcep.h
 	@mkdir -p build/man
@@ -212,6 +225,7 @@ EXAMPLES = etc/otpcep.conf etc/spawn-fcgi.example
 INSTALLED = $(SBINDIR)/otpcep $(patsubst %,$(BINDIR)/%,$(TOOLS)) \
 	$(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
 	$(SYSTEMDUNITDIR)/otpcep.service $(SYSTEMDUNITDIR)/otpcep.socket \
+	$(SYSTEMDUNITDIR)/otpcep-enroll.service $(SYSTEMDUNITDIR)/otpcep-enroll.timer \
 	$(patsubst %,$(DOCDIR)/%,README.md LICENSE $(notdir $(wildcard docs/*.md))) \
 	$(EXAMPLESDIR)/otpcep.conf $(EXAMPLESDIR)/spawn-fcgi.example \
 	$(EXAMPLESDIR)/lighttpd/otpcep.conf $(EXAMPLESDIR)/nginx/otpcep.conf
@@ -261,6 +275,6 @@ dist:
 clean:
 	rm -rf build cgi-bin/otpcep
 
-.PHONY: all check check-unit demo tests valgrind fuzz bench lint install uninstall dist clean
+.PHONY: all check check-unit demo tests valgrind fuzz bench bench-load lint install uninstall dist clean
 
 -include $(wildcard build/obj/*.d build/tests/*.d)

@@ -6,4 +6,7 @@
 /* Milliseconds on CLOCK_MONOTONIC (an arbitrary origin: differences only). */
 long long clock_ms(void);
 
+/* Microseconds on CLOCK_MONOTONIC, for durations (metrics). */
+long long clock_us(void);
+
 #endif

@@ -16,12 +16,14 @@
 /* A repeatable key's values, in file order (rank order where it matters). */
 struct config_list {
 	char **items;
+	unsigned *lines;		/* the line of each item, for messages */
 	size_t count;
 };
 
 enum radius_username_form {
-	RADIUS_USERNAME_AS_SENT,	/* DOMAIN\user as the client sent it */
-	RADIUS_USERNAME_USER,		/* the bare user name */
+	RADIUS_USERNAME_ACCOUNT,	/* the directory's sAMAccountName (default) */
+	RADIUS_USERNAME_DOMAIN_USER,	/* NETBIOS\sAMAccountName, NETBIOS as configured */
+	RADIUS_USERNAME_AS_SENT,	/* the name as the client sent it */
 	RADIUS_USERNAME_UPN,		/* the directory's userPrincipalName */
 };
 
@@ -29,10 +31,14 @@ enum signing_digest { DIGEST_SHA1, DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512 }
 
 struct config {
 	char *path;			/* the file this came from */
+	unsigned *key_lines;		/* first line of each key (config_line()) */
 
 	/* Responder and HTTP envelope (MS-OTPCE 2.1, 2.2) */
 	unsigned workers;
 	char *listen;			/* NULL: socket from the web server/systemd */
+	unsigned listen_backlog;	/* listen(2) backlog of our own socket */
+	struct config_list fastcgi_allowed_clients;	/* TCP peers allowed */
+	unsigned fastcgi_timeout_ms;	/* each read/write on a FastCGI peer */
 	bool log_syslog;
 	int log_facility;		/* syslog(3) facility, LOG_DAEMON by default */
 	bool log_verbose;
@@ -63,6 +69,8 @@ struct config {
 	char *ldap_ca_file;
 	unsigned ldap_timeout_ms;
 	char *ldap_filter;
+	unsigned ldap_connections;	/* the pool shared by all workers */
+	unsigned ldap_dead_time_s;	/* an ldap_uri that failed is skipped this long */
 	struct config_list domain;	/* "NETBIOSNAME base-dn" */
 	struct config_list upn_suffix;	/* "suffix NETBIOSNAME" */
 
@@ -74,7 +82,9 @@ struct config {
 	enum radius_username_form radius_username;
 	unsigned radius_timeout_ms;
 	unsigned radius_retries;
-	bool radius_require_message_authenticator;
+	bool radius_require_message_authenticator;	/* per-server default */
+	unsigned radius_dead_time_s;	/* a silent server is skipped this long */
+	bool radius_status_server;	/* revive dead servers by RFC 5997 only */
 
 	/* Step 4: signing */
 	char *signing_cert;
@@ -95,6 +105,18 @@ struct config {
 	/* Operator's self-test (otpcep --probe) */
 	char *probe_user;
 	char *probe_password_file;
+
+	/* Renewing the signing certificate from AD CS (otpcep-enroll, docs/adcs.md) */
+	char *enroll_ca;		/* "host\CA name" (MS-WCCE configuration string) */
+	char *enroll_template;		/* certificate template name, e.g. DAOTPRA */
+	char *enroll_keytab;		/* the computer account's keytab */
+	char *enroll_principal;		/* e.g. DA1$@DOMAIN1.CORP.COMPANY.COM */
+	char *enroll_spn;		/* NULL: host/<host of enroll_ca> */
+	char *enroll_ca_address;	/* NULL: resolve the host of enroll_ca */
+	unsigned enroll_epm_port;	/* the endpoint mapper's port, 135 */
+	char *enroll_state_file;	/* renewal state, read by otpcep --probe */
+	unsigned enroll_retry_s;	/* wait after a failed or pending attempt */
+	unsigned enroll_timeout_ms;	/* per network step of one CA exchange */
 };
 
 /*
@@ -107,6 +129,19 @@ struct config *config_load(const char *path);
 struct config *config_parse(const char *name, const char *text, size_t text_len);
 
 void config_free(struct config *cfg);
+
+/* The line where key was first set in cfg's file; 0 when it was not set. */
+unsigned config_line(const struct config *cfg, const char *key);
+
+/*
+ * The file-stage checks (src/config_files.c): every file the configuration
+ * names exists, is readable and a regular file; secrets and the signing key
+ * are owned by root or the service user and mode at most 0640 (issue 11);
+ * the configuration file is not writable by group or others. With resolve,
+ * also that every host name resolves (--check-config). Each problem is
+ * logged as "file:line: what: reason"; returns how many were found.
+ */
+unsigned config_check_files(const struct config *cfg, bool resolve);
 
 /*
  * The configuration path for this run: the -c argument when given, else

@@ -20,6 +20,7 @@ struct http_request {
 	bool https;			/* HTTPS=on */
 	bool client_cert_verified;	/* SSL_CLIENT_VERIFY=SUCCESS */
 	const char *remote_addr;	/* for the log, or NULL */
+	const char *client_subject;	/* SSL_CLIENT_S_DN (IIS: CERT_SUBJECT), for the log, or NULL */
 	/* Reads up to len body bytes: returns the count, 0 at the end, -1 on error. */
 	ssize_t (*read_body)(void *ctx, void *buf, size_t len);
 	void *read_ctx;

@@ -11,8 +11,16 @@
 
 enum log_target { LOG_TO_STDERR, LOG_TO_SYSLOG };
 
-/* Start-up only: where lines go from now on. verbose enables log_debug(). */
+/*
+ * Start-up only: where lines go from now on. verbose enables log_debug().
+ * Syslog that cannot be reached (no /dev/log) falls back to stderr. Until
+ * log_started(), warnings and errors are also written to stderr when it is a
+ * terminal. On stderr, "<N>" priority prefixes when stderr is the journal.
+ */
 void log_init(enum log_target target, int verbose);
+
+/* Start-up is over: stop echoing warnings to the terminal. */
+void log_started(void);
 
 /* Start-up only, before log_init(): the syslog facility (`log_facility`). */
 void log_set_facility(int facility);
@@ -21,7 +29,10 @@ void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warn appends ": strerror(errno)". */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* At a syslog(3) priority (LOG_ERR ... LOG_DEBUG) chosen at run time. */
+void log_at(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*

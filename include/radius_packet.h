@@ -17,6 +17,7 @@
 #define RADIUS_CODE_ACCESS_ACCEPT	2
 #define RADIUS_CODE_ACCESS_REJECT	3
 #define RADIUS_CODE_ACCESS_CHALLENGE	11
+#define RADIUS_CODE_STATUS_SERVER	12	/* RFC 5997 */
 
 /* RFC 2865 5, RFC 3162 2.1, RFC 3579 3.2: attribute types. */
 #define RADIUS_ATTR_USER_NAME		1
@@ -84,6 +85,17 @@ enum radius_pkt_result radius_pkt_access_request(uint8_t *buf, size_t *len,
     uint8_t id, const uint8_t req_auth[RADIUS_AUTH_LEN],
     const uint8_t *secret, size_t secret_len,
     const struct radius_request_attrs *attrs);
+
+/*
+ * RFC 5997 3: a Status-Server with the given Identifier and (random) Request
+ * Authenticator: Message-Authenticator first, then NAS-Identifier when not
+ * NULL. Into buf (RADIUS_PACKET_MAX bytes); sets *len. The server answers
+ * Access-Accept on its authentication port (RFC 5997 3), checked with
+ * radius_pkt_check_reply() like any reply.
+ */
+enum radius_pkt_result radius_pkt_status_server(uint8_t *buf, size_t *len,
+    uint8_t id, const uint8_t req_auth[RADIUS_AUTH_LEN],
+    const uint8_t *secret, size_t secret_len, const char *nas_identifier);
 
 /*
  * Checks reply (as received, reply_len bytes) against the request it answers

@@ -7,6 +7,8 @@
 #ifndef OTPCEP_SERVER_H
 #define OTPCEP_SERVER_H
 
+#include <stdbool.h>
+
 struct config;
 
 struct server {
@@ -23,11 +25,29 @@ struct worker {
 };
 
 /*
- * Start-up: loads secrets, the signing certificate and key. Returns 0, or -1
- * after logging what is wrong.
+ * Start-up: loads secrets and the signing certificate. With signer_process
+ * (the serving modes), the key is loaded by a signer process forked first
+ * (src/signer_proc.c) and this process gets only the certificates; without
+ * it (--check-config, --probe: no request is parsed), here. Returns 0, or
+ * -1 after logging what is wrong.
  */
-int server_init(struct server *srv, const struct config *cfg);
+int server_init(struct server *srv, const struct config *cfg,
+    bool signer_process);
+/*
+ * After the listening socket is open and before the first request: the
+ * service user, PR_SET_NO_NEW_PRIVS and the serving seccomp filter
+ * (src/sandbox.c). Returns 0, or -1 after logging: then do not serve.
+ */
+int server_lockdown(const struct server *srv);
 void server_free(struct server *srv);
+
+/*
+ * --check-config: starts each part (directory, RADIUS, signing) on its own
+ * and stops it again, so that one broken part does not hide another. Each
+ * failure is logged, with the configuration line of the part. Returns how
+ * many parts failed.
+ */
+unsigned server_check(const struct config *cfg);
 
 int worker_init(struct worker *w, const struct server *srv, unsigned index);
 void worker_free(struct worker *w);

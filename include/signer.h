@@ -26,12 +26,20 @@ enum signer_result {
 	SIGNER_NO_VALID_CERT,	/* expired, not yet valid, or none loaded: OtherError */
 	SIGNER_FAILED,		/* the key (or the HSM) refused to sign: OtherError */
 	SIGNER_NOMEM,
+	SIGNER_STALE,		/* the signer process reloaded: acquire again and rebuild */
 };
 
 const char *signer_strerror(enum signer_result r);
 
 /* Start-up: loads and checks certificate and key; NULL (and a log line) on error. */
 struct signer *signer_new(const struct config *cfg);
+/*
+ * In a serving process: a signer that holds no key and asks the signer
+ * process (src/signer_proc.c) over link_fd, which it takes over, for the
+ * public certificates and every signature. Waits for the signer process's
+ * first snapshot; NULL (and a log line) when it has none.
+ */
+struct signer *signer_new_remote(const struct config *cfg, int link_fd);
 void signer_free(struct signer *s);
 
 /* Async-signal-safe: asks for a reload before the next signature. */
@@ -69,6 +77,8 @@ const char *signer_serial(const struct signer_cert *c);
 /*
  * Signs data with the key, hashing it with signer_digest() (PKCS#1 v1.5 for
  * RSA, DER ECDSA-Sig-Value for EC). On SIGNER_OK *sig is new; free() it.
+ * In a serving process the signer process signs, if c is still its current
+ * pair: SIGNER_STALE otherwise (release c, acquire again, rebuild the data).
  */
 enum signer_result signer_sign(const struct signer_cert *c,
     const uint8_t *data, size_t data_len, uint8_t **sig, size_t *sig_len);

@@ -562,19 +562,28 @@ cleanup:
 }
 
 /* Adapters from the signer snapshot (include/signer.h) to struct cmc_key. */
+struct cmc_snapshot {
+	struct signer_cert *snap;
+	enum signer_result result;	/* of the last signature */
+};
+
 static void
 snapshot_cert_der(const void *ctx, size_t i, const uint8_t **der,
     size_t *der_len)
 {
-	signer_cert_der(ctx, i, der, der_len);
+	const struct cmc_snapshot *cs = ctx;
+
+	signer_cert_der(cs->snap, i, der, der_len);
 }
 
 static int
 snapshot_sign(const void *ctx, const uint8_t *data, size_t data_len,
     uint8_t **sig, size_t *sig_len)
 {
-	return signer_sign(ctx, data, data_len, sig, sig_len) == SIGNER_OK ?
-	    0 : -1;
+	struct cmc_snapshot *cs = (struct cmc_snapshot *)(uintptr_t)ctx;
+
+	cs->result = signer_sign(cs->snap, data, data_len, sig, sig_len);
+	return cs->result == SIGNER_OK ? 0 : -1;
 }
 
 enum cmc_result
@@ -582,12 +591,12 @@ cmc_sign_request(const struct config *cfg, struct signer *s,
     const uint8_t *csr_der, size_t csr_der_len, uint8_t **out,
     size_t *out_len, struct audit *a)
 {
-	struct signer_cert *snap = NULL;
+	struct cmc_snapshot cs;
 	struct cmc_key key;
 	struct cmc_client_info ci;
 	char host[HOST_NAME_MAX + 1];
 	enum signer_result sr;
-	enum cmc_result ret;
+	enum cmc_result ret = CMC_FAILED;
 
 	*out = NULL;
 	*out_len = 0;
@@ -608,20 +617,32 @@ cmc_sign_request(const struct config *cfg, struct signer *s,
 	ci.process = cfg->signing_client_process != NULL ?
 	    cfg->signing_client_process : CMC_DEFAULT_PROCESS;
 
-	/* One snapshot for the whole signature: certificate and key agree. */
-	if ((sr = signer_acquire(s, &snap)) != SIGNER_OK) {
-		log_err("step 4: no signing certificate to sign with: %s",
-		    signer_strerror(sr));
-		audit_reason(a, "step 4: %s", signer_strerror(sr));
-		return sr == SIGNER_NO_VALID_CERT ? CMC_NO_SIGNER : CMC_FAILED;
+	/*
+	 * One snapshot for the whole signature: certificate and key agree. The
+	 * signer process refuses a snapshot it has replaced since (a renewal):
+	 * then the request is built again once with the new one.
+	 */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if ((sr = signer_acquire(s, &cs.snap)) != SIGNER_OK) {
+			log_err("step 4: no signing certificate to sign with: %s",
+			    signer_strerror(sr));
+			audit_reason(a, "step 4: %s", signer_strerror(sr));
+			return sr == SIGNER_NO_VALID_CERT ? CMC_NO_SIGNER :
+			    CMC_FAILED;
+		}
+		cs.result = SIGNER_OK;
+		key.ctx = &cs;
+		key.cert_count = signer_cert_count(cs.snap);
+		key.cert_der = snapshot_cert_der;
+		key.digest = signer_digest(cs.snap);
+		key.signature_oid = signer_signature_oid(cs.snap);
+		key.sign = snapshot_sign;
+		ret = cmc_encode(&key, &ci, csr_der, csr_der_len, out, out_len, a);
+		signer_release(s, cs.snap);
+		if (ret == CMC_OK || cs.result != SIGNER_STALE)
+			break;
+		log_info("step 4: the signing certificate was renewed meanwhile; "
+		    "building the request again");
 	}
-	key.ctx = snap;
-	key.cert_count = signer_cert_count(snap);
-	key.cert_der = snapshot_cert_der;
-	key.digest = signer_digest(snap);
-	key.signature_oid = signer_signature_oid(snap);
-	key.sign = snapshot_sign;
-	ret = cmc_encode(&key, &ci, csr_der, csr_der_len, out, out_len, a);
-	signer_release(s, snap);
 	return ret;
 }

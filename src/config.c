@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 
 #include "ca.h"
@@ -39,8 +40,10 @@ struct key_def {
 };
 
 static const struct key_enum radius_username_values[] = {
+	{ "account", RADIUS_USERNAME_ACCOUNT },
+	{ "user", RADIUS_USERNAME_ACCOUNT },	/* the old name of "account" */
+	{ "domain-user", RADIUS_USERNAME_DOMAIN_USER },
 	{ "as-sent", RADIUS_USERNAME_AS_SENT },
-	{ "user", RADIUS_USERNAME_USER },
 	{ "upn", RADIUS_USERNAME_UPN },
 	{ NULL, 0 },
 };
@@ -85,8 +88,11 @@ static const struct key_enum log_values[] = {
 #define ENUM(k, v) { #k, K_ENUM, OFF(k), 0, 0, v }
 
 static const struct key_def keys[] = {
-	UINT(workers, 1, 256),
+	UINT(workers, 1, 4096),
 	STR(listen),
+	UINT(listen_backlog, 1, 65535),
+	LIST(fastcgi_allowed_clients),
+	UINT(fastcgi_timeout_ms, 100, 600000),
 	{ "log", K_ENUM, OFF(log_syslog), 0, 0, log_values },
 	ENUM(log_facility, facility_values),
 	BOOL(log_verbose),
@@ -110,6 +116,8 @@ static const struct key_def keys[] = {
 	PATH(ldap_ca_file),
 	UINT(ldap_timeout_ms, 100, 60000),
 	STR(ldap_filter),
+	UINT(ldap_connections, 1, 1024),
+	UINT(ldap_dead_time_s, 0, 86400),
 	LIST(domain),
 	LIST(upn_suffix),
 
@@ -121,6 +129,8 @@ static const struct key_def keys[] = {
 	UINT(radius_timeout_ms, 100, 60000),
 	UINT(radius_retries, 0, 10),
 	BOOL(radius_require_message_authenticator),
+	UINT(radius_dead_time_s, 0, 86400),
+	BOOL(radius_status_server),
 
 	PATH(signing_cert),
 	PATH(signing_key),
@@ -138,6 +148,17 @@ static const struct key_def keys[] = {
 
 	STR(probe_user),
 	PATH(probe_password_file),
+
+	STR(enroll_ca),
+	STR(enroll_template),
+	PATH(enroll_keytab),
+	STR(enroll_principal),
+	STR(enroll_spn),
+	STR(enroll_ca_address),
+	UINT(enroll_epm_port, 1, 65535),
+	PATH(enroll_state_file),
+	UINT(enroll_retry_s, 10, 86400),
+	UINT(enroll_timeout_ms, 100, 300000),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -173,6 +194,8 @@ static void
 config_defaults(struct config *cfg)
 {
 	cfg->workers = 4;
+	cfg->listen_backlog = SOMAXCONN;
+	cfg->fastcgi_timeout_ms = 30000;
 	cfg->log_syslog = true;
 	cfg->log_facility = LOG_DAEMON;
 	cfg->health_window_s = 120;
@@ -182,13 +205,20 @@ config_defaults(struct config *cfg)
 	cfg->allow_sha1_csr = true;
 	cfg->min_rsa_bits = 2048;
 	cfg->ldap_timeout_ms = 5000;
-	cfg->radius_username = RADIUS_USERNAME_AS_SENT;
+	cfg->ldap_connections = 8;
+	cfg->ldap_dead_time_s = 30;
+	/* Issue 15: OTP servers key users by account name, as the directory spells it. */
+	cfg->radius_username = RADIUS_USERNAME_ACCOUNT;
+	cfg->radius_dead_time_s = 30;
 	cfg->radius_timeout_ms = 5000;
 	cfg->radius_retries = 2;
 	cfg->radius_require_message_authenticator = true;
 	cfg->signing_digest = DIGEST_SHA256;
 	cfg->signing_warn_hours = 24;
 	cfg->issuing_ca_count = 1;
+	cfg->enroll_epm_port = 135;	/* MS-RPCE 2.1.1.1: the endpoint mapper */
+	cfg->enroll_retry_s = 3600;
+	cfg->enroll_timeout_ms = 30000;
 }
 
 /* Fills in string defaults that need allocation. Returns -1 when out of memory. */
@@ -199,8 +229,14 @@ config_default_strings(struct config *cfg)
 		size_t offset;
 		const char *value;
 	} defs[] = {
-		/* MS-OTPCE 3.2.5.1 step 2: the account in AD; RFC 4515 escaping of %u. */
-		{ OFF(ldap_filter), "(&(objectClass=user)(sAMAccountName=%u))" },
+		/*
+		 * MS-OTPCE 3.2.5.1 step 2: the account in AD; RFC 4515 escaping
+		 * of %u. objectClass=user is true of computer accounts too (the
+		 * computer class derives from user); objectCategory=person is
+		 * not (issue 15; AD reads "person" as its class's category DN).
+		 */
+		{ OFF(ldap_filter), "(&(objectCategory=person)(objectClass=user)"
+		    "(sAMAccountName=%u))" },
 		{ OFF(radius_nas_identifier), "otpcep" },
 		/* OTP signing application policy, interop-notes section 3. */
 		{ OFF(signing_eku), OID_MS_OTP_SIGNING },
@@ -280,16 +316,22 @@ resolve_path(const struct parse_state *st, const char *v)
 }
 
 static int
-list_append(struct config_list *l, const char *v)
+list_append(struct config_list *l, const char *v, unsigned line)
 {
 	char **items;
+	unsigned *lines;
 
 	items = realloc(l->items, (l->count + 1) * sizeof(*items));
 	if (items == NULL)
 		return -1;
 	l->items = items;
+	lines = realloc(l->lines, (l->count + 1) * sizeof(*lines));
+	if (lines == NULL)
+		return -1;
+	l->lines = lines;
 	if ((l->items[l->count] = strdup(v)) == NULL)
 		return -1;
+	l->lines[l->count] = line;
 	l->count++;
 	return 0;
 }
@@ -297,7 +339,7 @@ list_append(struct config_list *l, const char *v)
 /* Stores value v for key k. Returns 0, 1 for a bad value, -1 when out of memory. */
 static int
 key_store(struct config *cfg, const struct parse_state *st,
-    const struct key_def *k, const char *v)
+    const struct key_def *k, const char *v, unsigned line)
 {
 	void *field = (char *)cfg + k->offset;
 	unsigned long n;
@@ -319,7 +361,7 @@ key_store(struct config *cfg, const struct parse_state *st,
 			*(unsigned *)field = (unsigned)n;
 		return 0;
 	case K_LIST:
-		return list_append(field, v);
+		return list_append(field, v, line);
 	case K_ENUM:
 		for (i = 0; k->values[i].name != NULL; i++)
 			if (strcmp(k->values[i].name, v) == 0) {
@@ -392,7 +434,7 @@ key_name_ok(const char *s)
 
 /* Parses one line. Returns -1 only when out of memory. */
 static int
-config_line(struct config *cfg, struct parse_state *st, unsigned line,
+config_parse_line(struct config *cfg, struct parse_state *st, unsigned line,
     char *text)
 {
 	const struct key_def *k;
@@ -427,7 +469,7 @@ config_line(struct config *cfg, struct parse_state *st, unsigned line,
 	}
 	if (st->first_line[index] == 0)
 		st->first_line[index] = line;
-	if ((r = key_store(cfg, st, k, value)) < 0)
+	if ((r = key_store(cfg, st, k, value, line)) < 0)
 		return -1;
 	if (r > 0)
 		describe_bad_value(st, line, k, value);
@@ -504,10 +546,12 @@ check_list_pairs(struct parse_state *st, const struct config_list *l,
 }
 
 /*
- * radius_server = host[:port] [timeout_ms=N] [retries=N]: the options set
- * that server's own wait and retransmissions (Windows keeps a timeout per
- * RADIUS server too); without them the radius_timeout_ms and radius_retries
- * keys apply.
+ * radius_server = host[:port] [timeout_ms=N] [retries=N]
+ * [message_authenticator=require|optional]: the options set that server's
+ * own wait and retransmissions (Windows keeps a timeout per RADIUS server
+ * too) and whether its replies must be signed (issue 15: one old server
+ * while the others stay strict); without them the radius_timeout_ms,
+ * radius_retries and radius_require_message_authenticator keys apply.
  */
 static void
 check_radius_servers(struct parse_state *st, const struct config *cfg)
@@ -548,9 +592,13 @@ check_radius_servers(struct parse_state *st, const struct config *cfg)
 			if (strncmp(word, "retries=", 8) == 0 &&
 			    parse_uint(word + 8, 0, 10, &v) == 0)
 				continue;
+			if (strcmp(word, "message_authenticator=require") == 0 ||
+			    strcmp(word, "message_authenticator=optional") == 0)
+				continue;
 			config_error(st, line_of(st, "radius_server"),
-			    "radius_server: '%s' is not timeout_ms=100..60000 or "
-			    "retries=0..10", word);
+			    "radius_server: '%s' is not timeout_ms=100..60000, "
+			    "retries=0..10 or message_authenticator=require|optional",
+			    word);
 		}
 	}
 }
@@ -652,6 +700,14 @@ config_validate(struct parse_state *st, struct config *cfg)
 	if (cfg->signing_eku && !oid_valid(cfg->signing_eku))
 		config_error(st, line_of(st, "signing_eku"),
 		    "signing_eku: '%s' is not an OID", cfg->signing_eku);
+	if (cfg->enroll_ca && !ca_name_valid(cfg->enroll_ca))
+		config_error(st, line_of(st, "enroll_ca"),
+		    "enroll_ca: '%s' is not a CA configuration string 'host\\CA name'",
+		    cfg->enroll_ca);
+	if (is_set(st, "enroll_ca") && (!is_set(st, "enroll_template") ||
+	    !is_set(st, "enroll_keytab") || !is_set(st, "enroll_principal")))
+		config_error(st, line_of(st, "enroll_ca"), "enroll_ca needs "
+		    "enroll_template, enroll_keytab and enroll_principal");
 	if (cfg->listen && strncmp(cfg->listen, "unix:", 5) != 0 &&
 	    strrchr(cfg->listen, ':') == NULL)
 		config_error(st, line_of(st, "listen"),
@@ -701,13 +757,16 @@ config_parse(const char *name, const char *text, size_t text_len)
 		} else {
 			memcpy(line, text + pos, n);
 			line[n] = '\0';
-			oom = config_line(cfg, &st, lineno, line) < 0;
+			oom = config_parse_line(cfg, &st, lineno, line) < 0;
 		}
 		pos += n + (nl != NULL);
 	}
 	if (oom || config_default_strings(cfg) < 0)
 		goto nomem;
 	config_validate(&st, cfg);
+	if ((cfg->key_lines = malloc(sizeof(st.first_line))) == NULL)
+		goto nomem;
+	memcpy(cfg->key_lines, st.first_line, sizeof(st.first_line));
 	free(st.dir);
 	if (st.errors) {
 		log_err("%s: %u error%s", name, st.errors, st.errors > 1 ? "s" : "");
@@ -717,8 +776,8 @@ config_parse(const char *name, const char *text, size_t text_len)
 	return cfg;
 
 nomem:
-	log_err("%s: out of memory", name);
 	free(st.dir);
+	log_err("%s: out of memory", name);
 	config_free(cfg);
 	return NULL;
 }
@@ -763,6 +822,7 @@ list_free(struct config_list *l)
 	for (i = 0; i < l->count; i++)
 		free(l->items[i]);
 	free(l->items);
+	free(l->lines);
 }
 
 void
@@ -780,8 +840,19 @@ config_free(struct config *cfg)
 		else if (keys[i].type == K_LIST)
 			list_free(field);
 	}
+	free(cfg->key_lines);
 	free(cfg->path);
 	free(cfg);
+}
+
+unsigned
+config_line(const struct config *cfg, const char *key)
+{
+	size_t index;
+
+	if (cfg->key_lines == NULL || key_find(key, &index) == NULL)
+		return 0;
+	return cfg->key_lines[index];
 }
 
 const char *

@@ -28,4 +28,6 @@ front_env_request(struct http_request *req, front_env_get get, void *ctx)
 	verify = get(ctx, "SSL_CLIENT_VERIFY");
 	req->client_cert_verified = verify != NULL && strcmp(verify, "SUCCESS") == 0;
 	req->remote_addr = get(ctx, "REMOTE_ADDR");
+	/* The client certificate's subject, for the audit line only. */
+	req->client_subject = get(ctx, "SSL_CLIENT_S_DN");
 }

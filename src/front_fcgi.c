@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
- * FastCGI front, the only file that uses libfcgi. `workers` threads each
- * accept and serve requests on one listening socket: from `listen`, from
- * systemd socket activation (LISTEN_FDS), or file descriptor 0 as a web
- * server or spawn-fcgi hands it over. The main thread waits for signals:
+ * FastCGI front, the only file that uses libfcgi, and only to parse and
+ * write records: the socket comes from front_listen.c, connections from
+ * front_accept.c's accept thread; `workers` threads each take a readable
+ * connection and serve its request. The main thread waits for signals:
  * SIGHUP asks the signer to reload, SIGTERM/SIGINT stop accepting, let the
- * requests in progress finish and exit (docs/design.md).
+ * requests accepted finish and exit (docs/design.md).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,31 +23,41 @@
 
 #include "config.h"
 #include "front.h"
+#include "front_accept.h"
 #include "front_env.h"
+#include "front_listen.h"
 #include "handler.h"
 #include "log.h"
+#include "secret.h"
 #include "server.h"
 #include "signer.h"
 
-#define FCGI_BACKLOG 64
-#define SD_LISTEN_FDS_START 3
+/*
+ * Worker threads run the request in a small stack of their own, so that
+ * thousands of them fit (`workers` up to 4096): libxml2's parser, GnuTLS,
+ * libtasn1 and libldap need well under this (docs/design.md).
+ */
+#define FRONT_WORKER_STACK (512 * 1024)
 
 struct fcgi_worker {
 	struct worker w;
+	struct front_accept *fa;
 	pthread_t thread;
-	int listen_fd;
-	pthread_mutex_t *accept_lock;
 	bool started;
-	atomic_bool idle;	/* waiting for a request, not serving one */
-	atomic_bool done;	/* the thread has left its loop */
 };
 
-/* Interrupts a worker's accept() at shutdown (installed without SA_RESTART). */
-static void
-front_fcgi_wake(int sig)
-{
-	(void)sig;
-}
+/* libfcgi 2.4's private FCGX_Stream_Data (fcgiapp.c), for the wipe. */
+struct front_fcgi_stream_data {
+	unsigned char *buff;
+	int bufflen;
+	unsigned char *mBuff;
+	unsigned char *buffStop;
+	int type, eorStop, skip, contentLen, paddingLen, isAnythingWritten,
+	    rawWrite;
+	FCGX_Request *reqDataPtr;
+};
+
+static atomic_bool front_fcgi_layout_warned;
 
 static const char *
 front_fcgi_getenv(void *ctx, const char *name)
@@ -69,55 +79,32 @@ front_fcgi_read(void *ctx, void *buf, size_t len)
 	return n < 0 ? -1 : n;
 }
 
-static bool
-front_fcgi_is_socket(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
 /*
- * The listening socket. `listen = unix:PATH` is created mode 0660 (the web
- * server's group must reach it); HOST:PORT is a TCP socket. Returns -1 after
- * logging when there is none.
+ * Issue 11: the request body, one-time password included, passes through
+ * the input stream's buffer. libfcgi frees it without clearing it, so it is
+ * wiped here first. The buffer is reached through the stream's private data
+ * (libfcgi 2.4.x's FCGX_Stream_Data); the layout is confirmed before use:
+ * the data points back to this request and the read position lies in the
+ * buffer.
  */
-static int
-front_fcgi_socket(const struct config *cfg)
+static void
+front_fcgi_wipe_stream(const FCGX_Request *r, FCGX_Stream *in)
 {
-	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
-	int fd;
+	const struct front_fcgi_stream_data *d;
 
-	if (cfg->listen != NULL) {
-		const char *path = cfg->listen;
-
-		if (strncmp(path, "unix:", 5) == 0) {
-			path += 5;
-			unlink(path);	/* a stale socket from an earlier run */
-		}
-		if ((fd = FCGX_OpenSocket(path, FCGI_BACKLOG)) < 0) {
-			log_err("FastCGI: cannot listen on %s", cfg->listen);
-			return -1;
-		}
-		if (path != cfg->listen && chmod(path, 0660) != 0)
-			log_warn("FastCGI: chmod %s", path);
-		log_info("FastCGI: listening on %s", cfg->listen);
-		return fd;
+	if (in == NULL || in->data == NULL || !in->isReader)
+		return;
+	d = in->data;
+	if (d->reqDataPtr == r && d->buff != NULL && d->mBuff != NULL &&
+	    d->buff >= d->mBuff && d->buff - d->mBuff < 8 &&
+	    d->bufflen > 0 && d->bufflen <= 65536 &&
+	    in->rdNext >= d->buff && in->rdNext <= d->buff + d->bufflen) {
+		secret_wipe(d->buff, (size_t)d->bufflen);
+		return;
 	}
-	/* systemd socket activation (sd_listen_fds(3)): one socket, fd 3. */
-	if (fds != NULL && pid != NULL && atol(pid) == (long)getpid()) {
-		if (strcmp(fds, "1") != 0) {
-			log_err("FastCGI: systemd passed %s sockets; one is expected", fds);
-			return -1;
-		}
-		return SD_LISTEN_FDS_START;
-	}
-	if (front_fcgi_is_socket(0))
-		return 0;
-	log_err("FastCGI: no socket. Set `listen`, or start otpcep from the web "
-	    "server, spawn-fcgi or a systemd socket unit (for one CGI request, set "
-	    "REQUEST_METHOD; for a stored one, use --replay)");
-	return -1;
+	if (!atomic_exchange(&front_fcgi_layout_warned, true))
+		log_warnx("FastCGI: libfcgi's stream layout is not the expected "
+		    "one; its input buffer is freed without being wiped");
 }
 
 /* Serves one accepted request; a peer that went away is only logged. */
@@ -142,31 +129,74 @@ front_fcgi_serve(struct worker *w, FCGX_Request *r)
 	http_response_free(&resp);
 }
 
+/*
+ * One connection: libfcgi reads the request's records from fd (its own
+ * accept is skipped because ipcFd is set; its listen socket is -1, so it
+ * can never reach accept or its select()-based close), the request is
+ * served, the response flushed, the input buffer wiped. Returns the
+ * descriptor when the web server keeps the connection for another request,
+ * else -1 (the descriptor is closed).
+ */
+static int
+front_fcgi_connection(struct fcgi_worker *fw, FCGX_Request *r, int fd,
+    bool kept)
+{
+	bool keep;
+	int rc;
+
+	r->ipcFd = fd;
+	r->keepConnection = 1;	/* FCGX_Accept_r's first FCGX_Finish_r keeps fd */
+	r->detached = 1;	/* a failed read is closed with close(), no wait */
+	rc = FCGX_Accept_r(r);
+	if (rc < 0) {
+		/* libfcgi closed it (r->ipcFd is -1) unless it never got to. */
+		if (r->ipcFd >= 0)
+			close(r->ipcFd);
+		r->ipcFd = -1;
+		r->detached = 0;
+		if (kept)
+			log_debug("worker %u: a kept FastCGI connection ended",
+			    fw->w.index);
+		else
+			log_warnx("worker %u: a FastCGI peer sent no complete "
+			    "request (closed, not FastCGI, or silent for "
+			    "fastcgi_timeout_ms); its connection is closed",
+			    fw->w.index);
+		return -1;
+	}
+	front_fcgi_serve(&fw->w, r);
+	/* The last writer to close writes FCGI_END_REQUEST. */
+	FCGX_FClose(r->err);
+	FCGX_FClose(r->out);
+	keep = r->keepConnection && FCGX_GetError(r->out) == 0 &&
+	    FCGX_GetError(r->in) == 0 && r->in->isClosed;
+	front_fcgi_wipe_stream(r, r->in);
+	r->ipcFd = -1;
+	r->detached = 0;
+	FCGX_Free(r, 0);	/* streams and parameters, not the descriptor */
+	if (keep)
+		return fd;
+	close(fd);
+	return -1;
+}
+
 static void *
 front_fcgi_worker(void *arg)
 {
 	struct fcgi_worker *fw = arg;
 	FCGX_Request r;
-	int rc;
+	bool kept = false;
+	int fd;
 
-	if (FCGX_InitRequest(&r, fw->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_InitRequest(&r, -1, 0) != 0) {
 		log_err("worker %u: FCGX_InitRequest failed", fw->w.index);
 		return NULL;
 	}
-	for (;;) {
-		atomic_store(&fw->idle, true);
-		/* libfcgi's threaded use serialises accept (examples/threaded.c). */
-		pthread_mutex_lock(fw->accept_lock);
-		rc = FCGX_Accept_r(&r);
-		pthread_mutex_unlock(fw->accept_lock);
-		atomic_store(&fw->idle, false);
-		if (rc < 0)
-			break;	/* interrupted at shutdown */
-		front_fcgi_serve(&fw->w, &r);
-		FCGX_Finish_r(&r);
+	while ((fd = front_accept_take(fw->fa, &kept)) >= 0) {
+		if ((fd = front_fcgi_connection(fw, &r, fd, kept)) >= 0)
+			front_accept_give_back(fw->fa, fd);
 	}
 	FCGX_Free(&r, 0);
-	atomic_store(&fw->done, true);
 	return NULL;
 }
 
@@ -184,38 +214,19 @@ front_fcgi_wait(struct server *srv, const sigset_t *set)
 			signer_request_reload(srv->signer);
 			continue;
 		}
-		log_info("signal %d: finishing the requests in progress", sig);
+		log_info("signal %d: finishing the requests accepted", sig);
 		return;
 	}
 }
 
-/*
- * Stops the workers: no new request is taken, requests in progress finish.
- * The listening socket may be shared (systemd keeps it for the next start,
- * lighttpd with several processes), so it is not shut down: each worker idle
- * in accept() is interrupted with SIGUSR1 instead, again every 50 ms until
- * every worker has left its loop (one may reach accept() just after a signal).
- */
+/* Stops accepting; the workers serve what was accepted, then return. */
 static void
-front_fcgi_stop(struct fcgi_worker *fw, unsigned n)
+front_fcgi_stop(struct front_accept *fa, struct fcgi_worker *fw, unsigned n)
 {
-	const struct timespec tick = { 0, 50 * 1000 * 1000 };
-	bool running;
 	unsigned i;
 
-	FCGX_ShutdownPending();
-	do {
-		running = false;
-		for (i = 0; i < n; i++) {
-			if (!fw[i].started || atomic_load(&fw[i].done))
-				continue;
-			running = true;
-			if (atomic_load(&fw[i].idle))
-				pthread_kill(fw[i].thread, SIGUSR1);
-		}
-		if (running)
-			nanosleep(&tick, NULL);
-	} while (running);
+	if (fa != NULL)
+		front_accept_stop(fa);
 	for (i = 0; i < n; i++) {
 		if (!fw[i].started)
 			continue;
@@ -227,52 +238,68 @@ front_fcgi_stop(struct fcgi_worker *fw, unsigned n)
 int
 front_fcgi_run(struct server *srv)
 {
-	pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
+	struct front_listener l;
+	struct front_accept *fa = NULL;
 	struct fcgi_worker *fw = NULL;
-	unsigned i, n = srv->cfg->workers;
-	struct sigaction wake;
+	unsigned i, n = srv->cfg->workers, started = 0;
+	pthread_attr_t attr;
 	sigset_t set;
-	int fd, ret = 1;
+	int ret = 1;
 
-	if (FCGX_Init() != 0 || (fd = front_fcgi_socket(srv->cfg)) < 0)
+	front_accept_raise_nofile(n);
+	if (FCGX_Init() != 0) {
+		log_err("FastCGI: FCGX_Init failed");
 		return 1;
-	memset(&wake, 0, sizeof(wake));
-	wake.sa_handler = front_fcgi_wake;	/* no SA_RESTART: accept() returns EINTR */
-	sigemptyset(&wake.sa_mask);
-	sigaction(SIGUSR1, &wake, NULL);
-	/* Signals go to the main thread only: block them before the workers. */
+	}
+	if (front_listen_open(srv->cfg, &l) != 0) {
+		front_listen_close(&l);
+		return 1;
+	}
+	/* Issue 11: the socket is open; drop privileges, seccomp (server.c). */
+	if (server_lockdown(srv) != 0) {
+		front_listen_close(&l);
+		return 1;
+	}
+	/* Signals go to the main thread only: block them before any thread. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, FRONT_WORKER_STACK);
 	if ((fw = calloc(n, sizeof(*fw))) == NULL) {
 		log_err("out of memory for %u workers", n);
 		goto cleanup;
 	}
+	if ((fa = front_accept_start(&l, srv->cfg)) == NULL)
+		goto cleanup;
 	for (i = 0; i < n; i++) {
-		fw[i].listen_fd = fd;
-		fw[i].accept_lock = &accept_lock;
+		fw[i].fa = fa;
 		if (worker_init(&fw[i].w, srv, i) != 0)
 			goto stop;
-		if ((errno = pthread_create(&fw[i].thread, NULL,
+		if ((errno = pthread_create(&fw[i].thread, &attr,
 		    front_fcgi_worker, &fw[i])) != 0) {
 			log_warn("worker %u: pthread_create", i);
 			worker_free(&fw[i].w);
 			goto stop;
 		}
 		fw[i].started = true;
+		started++;
 	}
-	log_info("otpcep: serving FastCGI with %u workers", n);
+	log_info("otpcep: serving FastCGI with %u workers", started);
 	front_fcgi_wait(srv, &set);
 	ret = 0;
 stop:
-	front_fcgi_stop(fw, n);
+	front_fcgi_stop(fa, fw, n);
+	front_accept_free(fa);
+	fa = NULL;
 cleanup:
+	front_accept_free(fa);
+	pthread_attr_destroy(&attr);
 	free(fw);
-	/* An inherited socket (systemd, the web server) stays theirs: only closed. */
-	close(fd);
-	if (srv->cfg->listen != NULL && strncmp(srv->cfg->listen, "unix:", 5) == 0)
-		unlink(srv->cfg->listen + 5);
+	front_listen_close(&l);
+	if (ret == 0)
+		log_info("otpcep: stopped");
 	return ret;
 }

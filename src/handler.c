@@ -10,12 +10,15 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <syslog.h>
 #include <time.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "config.h"
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "procedure.h"
 #include "secret.h"
@@ -146,45 +149,89 @@ body_read(const struct http_request *req, char *buf, size_t len,
 	return 0;
 }
 
+#define OR_DASH(s) ((s)[0] ? (s) : "-")
+
+/*
+ * The audit line, one per request, at the severity of its outcome: Success
+ * info, the user's own failures notice, a server we depend on warning, our
+ * own trouble error (docs/deployment.md, "Log severities"). Every quoted
+ * field is escaped (no '"' inside), so the line parses the same whatever a
+ * client sent; etc/fail2ban/ relies on that.
+ */
 static void
 audit_log(const struct audit *a, const struct http_request *req, int http,
-    const char *status, long long t0)
+    const char *status, long long us)
 {
-	char addr[64];
+	char addr[64], reason[AUDIT_REASON_MAX];
+	size_t i;
+	int prio;
 
+	/* Our reasons may quote (escaped) request bytes in '"': keep the field whole. */
+	for (i = 0; i + 1 < sizeof(reason) && a->reason[i] != '\0'; i++)
+		reason[i] = a->reason[i] == '"' ? '\'' : a->reason[i];
+	reason[i] = '\0';
 	log_escape(addr, sizeof(addr), req->remote_addr ? req->remote_addr : "-",
 	    req->remote_addr ? strlen(req->remote_addr) : 1);
-	log_info("request %s from=%s user=\"%s\" http=%d status=%s reason=\"%s\" ms=%lld",
-	    a->request_id, addr, a->user[0] ? a->user : "-", http, status,
-	    a->reason[0] ? a->reason : "-", clock_ms() - t0);
+	if (http == 200 && strcmp(status, "Success") == 0)
+		prio = LOG_INFO;
+	else if (a->severity != 0)
+		prio = a->severity;
+	else
+		prio = http >= 500 ? LOG_ERR : LOG_NOTICE;
+	log_at(prio, "request %s from=%s client=\"%s\" user=\"%s\" "
+	    "radius_user=\"%s\" http=%d status=%s reason=\"%s\" subject=\"%s\" "
+	    "upn=\"%s\" key_sha256=%s ms=%lld", a->request_id, addr,
+	    OR_DASH(a->client), OR_DASH(a->user), OR_DASH(a->radius_user), http,
+	    status, OR_DASH(reason), OR_DASH(a->subject), OR_DASH(a->upn),
+	    OR_DASH(a->key_sha256), us / 1000);
+}
+
+/* The counters of one answered request (include/metrics.h). */
+static void
+handler_count(const struct audit *a, int http, enum otpcep_status status,
+    bool reached, long long us)
+{
+	metrics_request_end(http, reached ? (int)status : -1, us);
+	if (reached && http == 200 && status == OTPCEP_SUCCESS)
+		return;
+	metrics_failure(a->failure ? (enum metrics_failure)(a->failure - 1) :
+	    METRICS_FAIL_OTHER);
 }
 
 /* Runs the protocol on a body and fills resp with 200 and the document. */
 static int
 serve_body(struct worker *w, const char *body, size_t len,
-    struct http_response *resp, struct audit *a, const char **status)
+    struct http_response *resp, struct audit *a, enum otpcep_status *status)
 {
 	struct sign_cert_request req = { 0 };
 	struct sign_cert_response out = { 0 };
 	enum msg_result m;
+	long long t0 = clock_us();
 	int http = 200;
 
 	m = msg_parse_request(body, len, &req, a);
-	if (m == MSG_NOT_SIGNCERT)
+	metrics_step(METRICS_STEP_PARSE, clock_us() - t0);
+	if (m == MSG_NOT_SIGNCERT) {
+		audit_failure(a, METRICS_FAIL_BAD_REQUEST, LOG_NOTICE);
 		return 400;
-	if (m == MSG_NOMEM)
+	}
+	if (m == MSG_NOMEM) {
+		audit_failure(a, METRICS_FAIL_OTHER, LOG_ERR);
 		return 500;
+	}
 	if (m == MSG_OK) {
 		log_escape(a->user, sizeof(a->user), req.username,
 		    strlen(req.username));
 		proc_sign_cert(w, &req, &out, a);
 	} else {
 		/* A signCertRequest, but not a valid one: example 4.4. */
+		audit_failure(a, METRICS_FAIL_BAD_REQUEST, LOG_NOTICE);
 		out.status = OTPCEP_OTHER_ERROR;
 	}
-	*status = otpcep_status_name(out.status);
+	*status = out.status;
 	if (msg_write_response(&out, &resp->body, &resp->body_len) != 0) {
 		audit_reason(a, "out of memory writing the response");
+		audit_failure(a, METRICS_FAIL_OTHER, LOG_ERR);
 		http = 500;
 	}
 	proc_response_free(&out);
@@ -197,35 +244,47 @@ handler_serve(struct worker *w, const struct http_request *req,
     struct http_response *resp)
 {
 	struct audit a;
-	long long t0;
-	const char *status = "-";
+	long long t0, us;
+	enum otpcep_status status = OTPCEP_OTHER_ERROR;
+	bool reached = false;
 	char *body = NULL;
 	size_t len = 0;
 	int http;
 
-	t0 = clock_ms();
+	t0 = clock_us();
+	metrics_request_begin();
 	memset(&a, 0, sizeof(a));
 	memset(resp, 0, sizeof(*resp));
 	request_id(a.request_id);
+	audit_client(&a, req->client_subject);
 
 	http = envelope_check(w->srv->cfg, req, &len, &a);
-	if (http != 0)
+	if (http != 0) {
+		audit_failure(&a, METRICS_FAIL_BAD_REQUEST, LOG_NOTICE);
 		goto done;
+	}
 	if ((body = malloc(len + 1)) == NULL) {
 		audit_reason(&a, "out of memory for a %zu-byte body", len);
+		audit_failure(&a, METRICS_FAIL_OTHER, LOG_ERR);
 		http = 500;
 		goto done;
 	}
-	if ((http = body_read(req, body, len, &a)) != 0)
+	if ((http = body_read(req, body, len, &a)) != 0) {
+		audit_failure(&a, METRICS_FAIL_BAD_REQUEST, LOG_NOTICE);
 		goto done;
+	}
 	body[len] = '\0';
+	status = OTPCEP_OTHER_ERROR;
 	http = serve_body(w, body, len, resp, &a, &status);
+	reached = http == 200;
 done:
 	resp->status = http;
 	resp->allow_post = http == 405;
 	if (http != 200)
 		http_response_free(resp);
-	audit_log(&a, req, http, status, t0);
+	us = clock_us() - t0;
+	audit_log(&a, req, http, reached ? otpcep_status_name(status) : "-", us);
+	handler_count(&a, http, status, reached, us);
 	if (body != NULL) {
 		/* The body holds the one-time password. */
 		secret_wipe(body, len);

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "front.h"
+#include "front_listen.h"
 #include "log.h"
 #include "metrics.h"
 #include "msg.h"
@@ -115,21 +116,41 @@ main(int argc, char **argv)
 		log_init(LOG_TO_STDERR, verbose || cfg->log_verbose);
 
 	msg_init();
+	if (check) {
+		/* Every problem, each part on its own (docs/configuration.md). */
+		unsigned problems = config_check_files(cfg, true) + server_check(cfg) +
+		    front_listen_check(cfg);
+
+		if (problems == 0)
+			printf("%s: configuration OK\n", cfg->path);
+		else
+			log_err("%s: %u problem%s found", cfg->path, problems,
+			    problems > 1 ? "s" : "");
+		ret = problems == 0 ? 0 : 2;
+		goto cleanup;
+	}
+	/* Unsafe or missing files stop every start (issue 11, "Files"). */
+	if (config_check_files(cfg, false) != 0) {
+		log_err("%s: not starting: fix the files above (otpcep "
+		    "--check-config shows every problem)", cfg->path);
+		goto cleanup;
+	}
 	/* Before any fork (the signer) and any thread: the shared counters. */
 	if (metrics_init(cfg) == 0)
 		metrics_workers(cfg->workers);
-	if (server_init(&srv, cfg) != 0)
+	/* Serving modes parse requests: the key goes to a signer process. */
+	if (server_init(&srv, cfg, !check && !probe) != 0)
 		goto cleanup;
-	if (check) {
-		printf("%s: configuration OK\n", cfg->path);
-		ret = 0;
-	} else if (probe) {
+	if (probe) {
 		ret = probe_run(&srv);
 	} else if (replay != NULL) {
-		ret = front_replay_run(&srv, replay);
+		/* Each front locks down before its first request (issue 11). */
+		ret = server_lockdown(&srv) != 0 ? 1 :
+		    front_replay_run(&srv, replay);
 	} else if (front_cgi_detected()) {
-		ret = front_cgi_run(&srv);
+		ret = server_lockdown(&srv) != 0 ? 1 : front_cgi_run(&srv);
 	} else if (metrics_http_start(cfg, &mh) == 0) {
+		log_started();
 		ret = front_fcgi_run(&srv);
 		metrics_http_stop(mh);
 	}

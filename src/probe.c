@@ -15,6 +15,7 @@
 #include "dir.h"
 #include "probe.h"
 #include "radius.h"
+#include "renewal.h"
 #include "secret.h"
 #include "server.h"
 #include "signer.h"
@@ -49,6 +50,46 @@ probe_signer(struct server *srv)
 	signer_release(srv->signer, c);
 	probe_line("signing certificate", true, detail);
 	return true;
+}
+
+/*
+ * The signing certificate's renewal by otpcep-enroll (docs/adcs.md): due,
+ * overdue, and the last attempt's error from the state file. Down when the
+ * certificate is overdue or expired; renewal by hand (no enroll_ca) is not
+ * a fault.
+ */
+static bool
+probe_renewal(struct server *srv)
+{
+	const struct config *cfg = srv->cfg;
+	const char *state_path = cfg->enroll_state_file ? cfg->enroll_state_file :
+	    RENEWAL_STATE_DEFAULT;
+	struct renewal_state st;
+	enum renewal_phase ph;
+	time_t nb, na, due, now = time(NULL);
+	char detail[RENEWAL_ERROR_MAX + 160], when[32];
+	struct tm tm;
+	int sr;
+
+	if (cfg->enroll_ca == NULL || cfg->signing_cert == NULL) {
+		probe_line("renewal", true, "not configured (enroll_ca): renewed by hand");
+		return true;
+	}
+	if (renewal_cert_phase(cfg->signing_cert, now, &ph, &nb, &na, &due) != 0) {
+		probe_line("renewal", false, "the signing certificate cannot be read");
+		return false;
+	}
+	sr = renewal_state_read(state_path, &st);
+	gmtime_r(&due, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(detail, sizeof(detail), "%s (renewal time %s); %s%s%s",
+	    renewal_phase_name(ph), when,
+	    sr == 1 ? "otpcep-enroll never ran" : sr < 0 ?
+	    "state file unreadable" : st.last_error[0] ? "last error: " :
+	    "last attempt succeeded", sr == 0 ? st.last_error : "",
+	    sr == 0 && st.pending_id ? ", a request is pending at the CA" : "");
+	probe_line("renewal", ph == RENEWAL_NOT_DUE || ph == RENEWAL_DUE, detail);
+	return ph == RENEWAL_NOT_DUE || ph == RENEWAL_DUE;
 }
 
 static bool
@@ -129,6 +170,7 @@ probe_run(struct server *srv)
 
 	probe_line("configuration", true, srv->cfg->path);
 	up &= probe_signer(srv);
+	up &= probe_renewal(srv);
 	up &= probe_dir(srv);
 	up &= probe_radius(srv);
 	fflush(stdout);

@@ -12,12 +12,25 @@
  * (source port, Identifier) pair of a request is unique while it waits:
  * concurrent workers cannot collide (RFC 5080 2.2.2 keys duplicates on
  * source address, port and Identifier).
+ *
+ * Dead-server memory (issue 10), as FreeRADIUS's home servers and Windows'
+ * server scores do: the one mutable part, struct radius_health per server,
+ * changed with atomics only. A server that gave no valid answer is dead for
+ * radius_dead_time_s and skipped while another is alive; when all are dead
+ * the first is asked. A valid answer revives it; with radius_status_server =
+ * yes it stays dead past its dead time until a monitor thread (started on
+ * the first death) gets a valid answer to an RFC 5997 Status-Server.
+ * docs/design.md draws the state machine.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -39,10 +52,27 @@
 /* RFC 2865 3: the secret "SHOULD be at least as large and unguessable as a well-chosen password" */
 #define RADIUS_SECRET_MIN_ADVISED 16
 
+/* What the client remembers of one server; shared by all workers. */
+struct radius_health {
+	_Atomic int state;		/* enum radius_server_state */
+	_Atomic long long dead_until;	/* clock_ms(); meaningful when not ALIVE */
+};
+
+/* The Status-Server monitor (radius_status_server = yes). */
+struct radius_monitor {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;		/* CLOCK_MONOTONIC */
+	pthread_t thread;
+	bool started;
+	bool stop;
+};
+
 struct radius_server {
 	char *name;			/* host[:port] as configured, for log lines */
 	unsigned timeout_ms;		/* timeout_ms= option, else radius_timeout_ms */
 	unsigned retries;		/* retries= option, else radius_retries */
+	bool require_ma;		/* message_authenticator=, else the key */
+	struct radius_health *health;	/* points into radius->health */
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	const uint8_t *secret;		/* points into radius->secrets */
@@ -57,7 +87,10 @@ struct radius {
 	uint8_t nas_ip[16];
 	size_t nas_ip_len;		/* 0, 4 or 16 */
 	enum radius_username_form username_form;
-	bool require_ma;
+	long long dead_time_ms;		/* radius_dead_time_s */
+	bool status_server;		/* radius_status_server */
+	struct radius_health *health;	/* one per server */
+	struct radius_monitor *monitor;	/* NULL unless status_server */
 };
 
 /* What one server's exchange came to. */
@@ -66,7 +99,17 @@ struct radius_exchange {
 	unsigned sent;			/* transmissions */
 	unsigned dropped;		/* replies that failed a check */
 	unsigned refused;		/* ICMP errors reported by the socket */
+	bool unsigned_reply;		/* it answered without a required MA */
 };
+
+/* radius_exchange()'s outcomes. */
+#define RADIUS_EX_ERROR		(-1)	/* our own failure */
+#define RADIUS_EX_VALID		0	/* a valid reply: ex->code */
+#define RADIUS_EX_SILENT	1	/* no valid reply within the bound */
+#define RADIUS_EX_UNSIGNED	2	/* answered, without a required MA */
+
+static struct radius_monitor *radius_monitor_new(void);
+static void radius_monitor_free(struct radius_monitor *m);
 
 const char *
 radius_strerror(enum radius_result r)
@@ -86,6 +129,8 @@ radius_strerror(enum radius_result r)
 		return "RADIUS is not configured";
 	case RADIUS_ERROR:
 		return "RADIUS client failure";
+	case RADIUS_UNSIGNED:
+		return "answered without Message-Authenticator";
 	}
 	return "unknown RADIUS result";
 }
@@ -195,8 +240,9 @@ radius_split_secrets(struct radius *r, const char *path)
 }
 
 /*
- * The options after host[:port] (config.c has checked them): timeout_ms=N
- * and retries=N for this server alone; the radius_* keys otherwise.
+ * The options after host[:port] (config.c has checked them): timeout_ms=N,
+ * retries=N and message_authenticator=require|optional for this server
+ * alone; the radius_* keys otherwise.
  */
 static void
 radius_server_options(struct radius_server *srv, const char *item,
@@ -206,11 +252,14 @@ radius_server_options(struct radius_server *srv, const char *item,
 
 	srv->timeout_ms = cfg->radius_timeout_ms;
 	srv->retries = cfg->radius_retries;
+	srv->require_ma = cfg->radius_require_message_authenticator;
 	while (*(opt += strspn(opt, " \t")) != '\0') {
 		if (strncmp(opt, "timeout_ms=", 11) == 0)
 			srv->timeout_ms = (unsigned)strtoul(opt + 11, NULL, 10);
 		else if (strncmp(opt, "retries=", 8) == 0)
 			srv->retries = (unsigned)strtoul(opt + 8, NULL, 10);
+		else if (strncmp(opt, "message_authenticator=", 22) == 0)
+			srv->require_ma = strncmp(opt + 22, "optional", 8) != 0;
 		opt += strcspn(opt, " \t");
 	}
 }
@@ -227,18 +276,14 @@ radius_new(const struct config *cfg)
 		return NULL;
 	}
 	r->username_form = cfg->radius_username;
-	r->require_ma = cfg->radius_require_message_authenticator;
+	r->dead_time_ms = (long long)cfg->radius_dead_time_s * 1000;
+	r->status_server = cfg->radius_status_server;
 	if (cfg->radius_server.count == 0) {
 		/* docs/configuration.md: steps are configured whole or not at all. */
 		log_warnx("step 3: RADIUS is not configured (no radius_server): "
 		    "every request reaching it gets OtherError");
 		return r;
 	}
-	if (!r->require_ma)
-		log_warnx("radius_require_message_authenticator = no: replies "
-		    "without a Message-Authenticator are accepted "
-		    "(BlastRADIUS, CVE-2024-3596)");
-
 	if (cfg->radius_nas_identifier != NULL) {
 		size_t len = strlen(cfg->radius_nas_identifier);
 
@@ -265,7 +310,8 @@ radius_new(const struct config *cfg)
 	}
 
 	r->servers = calloc(cfg->radius_server.count, sizeof(*r->servers));
-	if (r->servers == NULL)
+	r->health = calloc(cfg->radius_server.count, sizeof(*r->health));
+	if (r->servers == NULL || r->health == NULL)
 		goto nomem;
 	r->server_count = cfg->radius_server.count;
 	for (i = 0; i < r->server_count; i++) {
@@ -274,10 +320,19 @@ radius_new(const struct config *cfg)
 		r->servers[i].name = strndup(item, strcspn(item, " \t"));
 		if (r->servers[i].name == NULL)
 			goto nomem;
+		r->servers[i].health = &r->health[i];
+		atomic_init(&r->health[i].state, RADIUS_SERVER_ALIVE);
+		atomic_init(&r->health[i].dead_until, 0);
 		radius_server_options(&r->servers[i], item, cfg);
 		if (radius_resolve(r->servers[i].name, &r->servers[i]))
 			goto fail;
+		if (!r->servers[i].require_ma)
+			log_warnx("radius_server %s: replies without a "
+			    "Message-Authenticator are accepted (BlastRADIUS, "
+			    "CVE-2024-3596)", r->servers[i].name);
 	}
+	if (r->status_server && (r->monitor = radius_monitor_new()) == NULL)
+		goto nomem;
 
 	sr = secret_read_file(cfg->radius_secret_file, &r->secrets);
 	if (sr != SECRET_OK) {
@@ -302,9 +357,11 @@ radius_free(struct radius *r)
 
 	if (r == NULL)
 		return;
+	radius_monitor_free(r->monitor);
 	for (i = 0; i < r->server_count; i++)
 		free(r->servers[i].name);
 	free(r->servers);
+	free(r->health);
 	secret_free(&r->secrets);
 	free(r->nas_identifier);
 	free(r);
@@ -312,22 +369,26 @@ radius_free(struct radius *r)
 
 const char *
 radius_user_name(const struct radius *r, const char *as_sent,
-    const struct dir_user *user)
+    const struct dir_user *user, char buf[RADIUS_USER_NAME_BUF])
 {
-	const char *bs;
+	bool have_account = user != NULL && user->account != NULL &&
+	    user->account[0] != '\0';
+	int n;
 
 	switch (r->username_form) {
+	case RADIUS_USERNAME_ACCOUNT:
+		/* Issue 15: the sAMAccountName step 2 found, as AD spells it. */
+		return have_account ? user->account : NULL;
+	case RADIUS_USERNAME_DOMAIN_USER:
+		/* NETBIOS\sAMAccountName, NETBIOS as the `domain` key spells it. */
+		if (!have_account || user->domain == NULL || !user->domain[0])
+			return NULL;
+		n = snprintf(buf, RADIUS_USER_NAME_BUF, "%s\\%s", user->domain,
+		    user->account);
+		/* Style 7: too long is refused, never cut. */
+		return n > 0 && n < RADIUS_USER_NAME_BUF ? buf : NULL;
 	case RADIUS_USERNAME_AS_SENT:
 		return as_sent;
-	case RADIUS_USERNAME_USER:
-		/* The directory's sAMAccountName, else what follows "DOMAIN\". */
-		if (user != NULL && user->account != NULL && user->account[0])
-			return user->account;
-		if (as_sent == NULL)
-			return NULL;
-		if ((bs = strrchr(as_sent, '\\')) != NULL)
-			return bs[1] ? bs + 1 : NULL;
-		return strchr(as_sent, '@') ? NULL : as_sent;
 	case RADIUS_USERNAME_UPN:
 		return user != NULL && user->upn != NULL && user->upn[0] ?
 		    user->upn : NULL;
@@ -338,11 +399,14 @@ radius_user_name(const struct radius *r, const char *as_sent,
 /*
  * Sends pkt to srv up to 1 + retries times, each time waiting timeout_ms for
  * a reply that passes radius_pkt_check_reply(); anything else is dropped and
- * the wait continues to the same deadline. Fills ex. Returns 0 when a valid
- * reply came (ex->code), 1 when none did, -1 on a local failure.
+ * the wait continues to the same deadline, but for a reply that is right in
+ * all but a required Message-Authenticator: the server answered, unusably,
+ * and waiting longer cannot help (issue 15). Fills ex. Returns
+ * RADIUS_EX_VALID (ex->code), RADIUS_EX_UNSIGNED, RADIUS_EX_SILENT or
+ * RADIUS_EX_ERROR.
  */
 static int
-radius_exchange(const struct radius *r, const struct radius_server *srv,
+radius_exchange(const struct radius_server *srv,
     const uint8_t *pkt, size_t pkt_len, uint8_t id,
     const uint8_t req_auth[RADIUS_AUTH_LEN], struct radius_exchange *ex)
 {
@@ -352,7 +416,7 @@ radius_exchange(const struct radius *r, const struct radius_server *srv,
 	enum radius_pkt_result pr;
 	unsigned attempt;
 	ssize_t n;
-	int fd, ret = -1;
+	int fd, ret = RADIUS_EX_ERROR;
 
 	memset(ex, 0, sizeof(*ex));
 	fd = socket(srv->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
@@ -364,7 +428,7 @@ radius_exchange(const struct radius *r, const struct radius_server *srv,
 	if (connect(fd, (const struct sockaddr *)&srv->addr, srv->addr_len)) {
 		/* No route to this server, say: the next one may do. */
 		log_warn("radius %s: connect", srv->name);
-		ret = 1;
+		ret = RADIUS_EX_SILENT;
 		goto cleanup;
 	}
 	for (attempt = 0; attempt <= srv->retries; attempt++) {
@@ -410,9 +474,22 @@ radius_exchange(const struct radius *r, const struct radius_server *srv,
 			}
 			pr = radius_pkt_check_reply(reply, (size_t)n, id,
 			    req_auth, srv->secret, srv->secret_len,
-			    r->require_ma, &ex->code);
+			    srv->require_ma, &ex->code);
 			if (pr == RADIUS_PKT_OK) {
-				ret = 0;
+				ret = RADIUS_EX_VALID;
+				goto cleanup;
+			}
+			/*
+			 * Its Response Authenticator was right (checked
+			 * first): the server has our secret and does not sign.
+			 * Never accepted (BlastRADIUS); the wait ends here.
+			 */
+			if (pr == RADIUS_PKT_NO_MA) {
+				ex->dropped++;
+				ex->unsigned_reply = true;
+				log_debug("radius %s: dropped a reply: %s",
+				    srv->name, radius_pkt_strerror(pr));
+				ret = RADIUS_EX_UNSIGNED;
 				goto cleanup;
 			}
 			if (pr == RADIUS_PKT_CRYPTO) {
@@ -425,11 +502,259 @@ radius_exchange(const struct radius *r, const struct radius_server *srv,
 			    radius_pkt_strerror(pr));
 		}
 	}
-	ret = 1;
+	ret = RADIUS_EX_SILENT;
 cleanup:
 	close(fd);
 	secret_wipe(reply, sizeof(reply));
 	return ret;
+}
+
+/* ---- dead-server memory ------------------------------------------------ */
+
+/*
+ * Whether srv may be asked now: alive, or (without radius_status_server)
+ * dead for longer than radius_dead_time_s. With radius_status_server = yes
+ * only the monitor's Status-Server (or a request made when all are dead)
+ * brings it back.
+ */
+static bool
+radius_usable(const struct radius *r, const struct radius_server *srv,
+    long long now)
+{
+	if (atomic_load(&srv->health->state) == RADIUS_SERVER_ALIVE)
+		return true;
+	return !r->status_server &&
+	    now >= atomic_load(&srv->health->dead_until);
+}
+
+static void
+radius_mark_alive(const struct radius_server *srv, const char *how)
+{
+	int old = atomic_exchange(&srv->health->state, RADIUS_SERVER_ALIVE);
+
+	if (old != RADIUS_SERVER_ALIVE)
+		log_info("radius %s: alive again (%s)", srv->name, how);
+}
+
+/* Wakes the monitor, starting it on first use. */
+static void
+radius_monitor_kick(const struct radius *r);
+
+/* state: RADIUS_SERVER_DEAD or RADIUS_SERVER_UNSIGNED. */
+static void
+radius_mark_dead(const struct radius *r, const struct radius_server *srv,
+    enum radius_server_state state)
+{
+	int old;
+
+	atomic_store(&srv->health->dead_until, clock_ms() + r->dead_time_ms);
+	old = atomic_exchange(&srv->health->state, (int)state);
+	if (old != (int)state && r->dead_time_ms > 0)
+		log_warnx("radius %s: %s: skipped for %lld s while another "
+		    "server is alive%s", srv->name, state ==
+		    RADIUS_SERVER_UNSIGNED ? "answers without "
+		    "Message-Authenticator" : "no answer", r->dead_time_ms / 1000,
+		    r->status_server ? ", then until it answers Status-Server" :
+		    "");
+	if (r->status_server)
+		radius_monitor_kick(r);
+}
+
+enum radius_server_state
+radius_server_state(const struct radius *r, size_t i, long long *left_ms)
+{
+	const struct radius_health *h;
+	long long left;
+
+	if (left_ms)
+		*left_ms = 0;
+	if (i >= radius_server_count(r))
+		return RADIUS_SERVER_DEAD;
+	h = r->servers[i].health;
+	if (atomic_load(&h->state) == RADIUS_SERVER_ALIVE)
+		return RADIUS_SERVER_ALIVE;
+	left = atomic_load(&h->dead_until) - clock_ms();
+	if (left_ms)
+		*left_ms = left > 0 ? left : 0;
+	return (enum radius_server_state)atomic_load(&h->state);
+}
+
+/*
+ * A fresh Identifier and Request Authenticator (RFC 2865 3: unpredictable
+ * and unique; RFC 5997 3 the same for Status-Server). Returns 0 or -1.
+ */
+static int
+radius_fresh_ids(uint8_t *id, uint8_t req_auth[RADIUS_AUTH_LEN])
+{
+	if (gnutls_rnd(GNUTLS_RND_RANDOM, req_auth, RADIUS_AUTH_LEN) ||
+	    gnutls_rnd(GNUTLS_RND_NONCE, id, 1)) {
+		log_err("radius: gnutls_rnd failed");
+		return -1;
+	}
+	return 0;
+}
+
+enum radius_result
+radius_status_server(const struct radius *r, size_t i)
+{
+	const struct radius_server *srv;
+	struct radius_exchange ex;
+	uint8_t pkt[RADIUS_PACKET_MAX];
+	uint8_t req_auth[RADIUS_AUTH_LEN];
+	size_t pkt_len = 0;
+	uint8_t id;
+	int rc;
+
+	if (i >= radius_server_count(r))
+		return RADIUS_NOT_CONFIGURED;
+	srv = &r->servers[i];
+	if (radius_fresh_ids(&id, req_auth) != 0)
+		return RADIUS_ERROR;
+	if (radius_pkt_status_server(pkt, &pkt_len, id, req_auth, srv->secret,
+	    srv->secret_len, r->nas_identifier) != RADIUS_PKT_OK) {
+		log_err("radius %s: cannot build a Status-Server", srv->name);
+		return RADIUS_ERROR;
+	}
+	rc = radius_exchange(srv, pkt, pkt_len, id, req_auth, &ex);
+	secret_wipe(pkt, pkt_len);
+	switch (rc) {
+	case RADIUS_EX_VALID:
+		/* RFC 5997 3: Access-Accept; any authenticated answer is life. */
+		radius_mark_alive(srv, "answered Status-Server");
+		return RADIUS_ACCEPT;
+	case RADIUS_EX_UNSIGNED:
+		radius_mark_dead(r, srv, RADIUS_SERVER_UNSIGNED);
+		return RADIUS_UNSIGNED;
+	case RADIUS_EX_SILENT:
+		log_debug("radius %s: no valid answer to Status-Server (%u sent, "
+		    "%u dropped)", srv->name, ex.sent, ex.dropped);
+		radius_mark_dead(r, srv, RADIUS_SERVER_DEAD);
+		return RADIUS_UNREACHABLE;
+	default:
+		return RADIUS_ERROR;
+	}
+}
+
+/* ---- the Status-Server monitor ------------------------------------------ */
+
+static struct radius_monitor *
+radius_monitor_new(void)
+{
+	struct radius_monitor *m;
+	pthread_condattr_t attr;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	if (pthread_condattr_init(&attr) != 0)
+		goto fail;
+	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&m->cv, &attr) != 0) {
+		pthread_condattr_destroy(&attr);
+		goto fail;
+	}
+	pthread_condattr_destroy(&attr);
+	if (pthread_mutex_init(&m->mu, NULL) != 0) {
+		pthread_cond_destroy(&m->cv);
+		goto fail;
+	}
+	return m;
+fail:
+	free(m);
+	return NULL;
+}
+
+static void
+radius_monitor_free(struct radius_monitor *m)
+{
+	bool started;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->mu);
+	m->stop = true;
+	started = m->started;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	/* At most one Status-Server exchange is still running. */
+	if (started)
+		pthread_join(m->thread, NULL);
+	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->mu);
+	free(m);
+}
+
+/*
+ * The monitor: sleeps until a dead server's dead time is over, then asks it
+ * with Status-Server (radius_status_server() revives it or marks it dead for
+ * another radius_dead_time_s). Requests never wait for these exchanges.
+ */
+static void *
+radius_monitor_run(void *arg)
+{
+	const struct radius *r = arg;
+	struct radius_monitor *m = r->monitor;
+	long long now, next, until;
+	struct timespec ts;
+	size_t i, due;
+
+	pthread_mutex_lock(&m->mu);
+	while (!m->stop) {
+		now = clock_ms();
+		next = LLONG_MAX;
+		due = r->server_count;
+		for (i = 0; i < r->server_count && due == r->server_count; i++) {
+			if (atomic_load(&r->health[i].state) == RADIUS_SERVER_ALIVE)
+				continue;
+			until = atomic_load(&r->health[i].dead_until);
+			if (until <= now)
+				due = i;
+			else if (until < next)
+				next = until;
+		}
+		if (due < r->server_count) {
+			pthread_mutex_unlock(&m->mu);
+			radius_status_server(r, due);
+			pthread_mutex_lock(&m->mu);
+			continue;
+		}
+		if (next == LLONG_MAX) {
+			pthread_cond_wait(&m->cv, &m->mu);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += (time_t)((next - now) / 1000);
+		ts.tv_nsec += (long)((next - now) % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+static void
+radius_monitor_kick(const struct radius *r)
+{
+	struct radius_monitor *m = r->monitor;
+	int rc;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->mu);
+	if (!m->started && !m->stop) {
+		/* Started on the first death: none of this before the workers run. */
+		rc = pthread_create(&m->thread, NULL, radius_monitor_run,
+		    (void *)(uintptr_t)r);
+		if (rc == 0)
+			m->started = true;
+		else
+			log_err("radius: cannot start the Status-Server monitor: %s",
+			    strerror(rc));
+	}
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
 }
 
 enum radius_result
@@ -442,8 +767,11 @@ radius_authenticate(const struct radius *r, const char *user_name,
 	enum radius_pkt_result pr;
 	uint8_t pkt[RADIUS_PACKET_MAX];
 	uint8_t req_auth[RADIUS_AUTH_LEN];
-	size_t pkt_len = 0, i;
+	const char *unsigned_by = NULL;
+	size_t pkt_len = 0, i, asked = 0;
 	unsigned dropped = 0;
+	bool any_usable = false;
+	long long now;
 	uint8_t id;
 	int rc;
 
@@ -468,16 +796,22 @@ radius_authenticate(const struct radius *r, const char *user_name,
 	attrs.nas_ip = r->nas_ip_len ? r->nas_ip : NULL;
 	attrs.nas_ip_len = r->nas_ip_len;
 
+	now = clock_ms();
+	for (i = 0; i < r->server_count; i++)
+		any_usable |= radius_usable(r, &r->servers[i], now);
+
 	for (i = 0; i < r->server_count; i++) {
 		const struct radius_server *srv = &r->servers[i];
 
-		/*
-		 * RFC 2865 3: the Request Authenticator is unpredictable and
-		 * unique; the Identifier random, fresh for every server.
-		 */
-		if (gnutls_rnd(GNUTLS_RND_RANDOM, req_auth, sizeof(req_auth)) ||
-		    gnutls_rnd(GNUTLS_RND_NONCE, &id, 1)) {
-			log_err("step 3: gnutls_rnd failed");
+		/* Dead servers are skipped while another is alive; when all
+		 * are dead, the first is asked (as FreeRADIUS and NPS do). */
+		if (!radius_usable(r, srv, now) && (any_usable || i > 0)) {
+			log_debug("step 3: skipping RADIUS server %s (dead)",
+			    srv->name);
+			continue;
+		}
+		asked++;
+		if (radius_fresh_ids(&id, req_auth) != 0) {
 			audit_reason(a, "step 3: no random numbers");
 			goto cleanup;
 		}
@@ -497,15 +831,16 @@ radius_authenticate(const struct radius *r, const char *user_name,
 			goto cleanup;
 		}
 
-		rc = radius_exchange(r, srv, pkt, pkt_len, id, req_auth, &ex);
+		rc = radius_exchange(srv, pkt, pkt_len, id, req_auth, &ex);
 		secret_wipe(pkt, pkt_len);
 		dropped += ex.dropped;
-		if (rc < 0) {
+		if (rc == RADIUS_EX_ERROR) {
 			audit_reason(a, "step 3: local failure asking %s",
 			    srv->name);
 			goto cleanup;
 		}
-		if (rc == 0) {
+		if (rc == RADIUS_EX_VALID) {
+			radius_mark_alive(srv, "answered a request");
 			log_debug("step 3: %s from %s (%u sent, %u dropped)",
 			    ex.code == RADIUS_CODE_ACCESS_ACCEPT ? "Access-Accept" :
 			    ex.code == RADIUS_CODE_ACCESS_REJECT ? "Access-Reject" :
@@ -529,13 +864,31 @@ radius_authenticate(const struct radius *r, const char *user_name,
 			}
 			goto cleanup;
 		}
+		if (rc == RADIUS_EX_UNSIGNED) {
+			/* Issue 15: say why at once; never accepted (RFC 3579 3.2). */
+			log_warnx("step 3: RADIUS server %s answered without "
+			    "Message-Authenticator: dropped (sign replies there, "
+			    "or set message_authenticator=optional on its "
+			    "radius_server line)", srv->name);
+			if (unsigned_by == NULL)
+				unsigned_by = srv->name;
+			radius_mark_dead(r, srv, RADIUS_SERVER_UNSIGNED);
+			continue;
+		}
 		log_warnx("step 3: no valid answer from RADIUS server %s "
 		    "(%u sent, %u replies dropped, %u ICMP errors)", srv->name,
 		    ex.sent, ex.dropped, ex.refused);
+		radius_mark_dead(r, srv, RADIUS_SERVER_DEAD);
+	}
+	if (unsigned_by != NULL) {
+		audit_reason(a, "step 3: server %s answered without "
+		    "Message-Authenticator", unsigned_by);
+		result = RADIUS_UNSIGNED;
+		goto cleanup;
 	}
 	audit_reason(a, "step 3: no valid answer from %zu RADIUS server%s "
-	    "(%u replies dropped)", r->server_count,
-	    r->server_count == 1 ? "" : "s", dropped);
+	    "(%u replies dropped%s)", asked, asked == 1 ? "" : "s", dropped,
+	    asked < r->server_count ? "; the others are dead" : "");
 	result = RADIUS_UNREACHABLE;
 cleanup:
 	secret_wipe(pkt, sizeof(pkt));
@@ -568,6 +921,7 @@ radius_probe(const struct radius *r, size_t i, const char *user_name,
 	one = *r;
 	one.servers = &r->servers[i];
 	one.server_count = 1;
+	one.monitor = NULL;	/* the real client's monitor watches r, not one */
 	memset(&a, 0, sizeof(a));
 	return radius_authenticate(&one, user_name, password, password_len, &a);
 }

@@ -193,6 +193,73 @@ radius_pkt_sign_reply(uint8_t *pkt, size_t len,
 	return RADIUS_PKT_OK;
 }
 
+/*
+ * Writes the header of a request (Length still open) and a zeroed
+ * Message-Authenticator as its first attribute (RFC 3579 3.2; BlastRADIUS:
+ * first, so that no attribute can be slipped in ahead of it). Sets *ma_off
+ * to the offset of its value. Returns the position after it.
+ */
+static size_t
+radius_pkt_start(uint8_t *buf, uint8_t code, uint8_t id,
+    const uint8_t req_auth[RADIUS_AUTH_LEN], size_t *ma_off)
+{
+	const uint8_t zero_ma[RADIUS_MA_LEN] = { 0 };
+
+	buf[0] = code;
+	buf[1] = id;
+	memcpy(buf + 4, req_auth, RADIUS_AUTH_LEN);
+	*ma_off = RADIUS_HEADER_LEN + 2;
+	return radius_pkt_put_attr(buf, RADIUS_HEADER_LEN,
+	    RADIUS_ATTR_MESSAGE_AUTHENTICATOR, zero_ma, sizeof(zero_ma));
+}
+
+/*
+ * Sets Length to len and signs: RFC 3579 3.2, for a request the HMAC runs
+ * over the packet as sent (its own Request Authenticator). Wipes the packet
+ * when that fails.
+ */
+static enum radius_pkt_result
+radius_pkt_finish(uint8_t *buf, size_t len, size_t ma_off,
+    const uint8_t req_auth[RADIUS_AUTH_LEN], const uint8_t *secret,
+    size_t secret_len)
+{
+	enum radius_pkt_result ret;
+
+	buf[2] = (uint8_t)(len >> 8);
+	buf[3] = (uint8_t)(len & 0xff);
+	ret = radius_pkt_sign_ma(buf, len, ma_off, req_auth, secret, secret_len);
+	if (ret != RADIUS_PKT_OK)
+		secret_wipe(buf, len);
+	return ret;
+}
+
+enum radius_pkt_result
+radius_pkt_status_server(uint8_t *buf, size_t *len, uint8_t id,
+    const uint8_t req_auth[RADIUS_AUTH_LEN], const uint8_t *secret,
+    size_t secret_len, const char *nas_identifier)
+{
+	enum radius_pkt_result ret;
+	size_t pos, ma_off, nas_id_len = 0;
+
+	*len = 0;
+	if (nas_identifier) {
+		nas_id_len = strlen(nas_identifier);
+		if (nas_id_len == 0 || nas_id_len > RADIUS_ATTR_VALUE_MAX)
+			return RADIUS_PKT_BAD_NAS;
+	}
+	/* RFC 5997 3: Code 12, a random Request Authenticator, and a
+	 * Message-Authenticator, which the server MUST check. */
+	pos = radius_pkt_start(buf, RADIUS_CODE_STATUS_SERVER, id, req_auth,
+	    &ma_off);
+	if (nas_identifier)
+		pos = radius_pkt_put_attr(buf, pos, RADIUS_ATTR_NAS_IDENTIFIER,
+		    nas_identifier, nas_id_len);
+	ret = radius_pkt_finish(buf, pos, ma_off, req_auth, secret, secret_len);
+	if (ret == RADIUS_PKT_OK)
+		*len = pos;
+	return ret;
+}
+
 enum radius_pkt_result
 radius_pkt_access_request(uint8_t *buf, size_t *len, uint8_t id,
     const uint8_t req_auth[RADIUS_AUTH_LEN], const uint8_t *secret,
@@ -201,7 +268,6 @@ radius_pkt_access_request(uint8_t *buf, size_t *len, uint8_t id,
 	enum radius_pkt_result ret;
 	uint8_t hidden[RADIUS_PASSWORD_MAX];
 	size_t hidden_len = 0, name_len, nas_id_len = 0, pos, ma_off;
-	const uint8_t zero_ma[RADIUS_MA_LEN] = { 0 };
 
 	*len = 0;
 	/* RFC 2865 5.1: User-Name is 1..253 bytes; refused, never cut. */
@@ -226,14 +292,8 @@ radius_pkt_access_request(uint8_t *buf, size_t *len, uint8_t id,
 	 * At most 20 + 18 + 255 + 130 + 255 + 18 = 696 bytes: always fits in
 	 * RADIUS_PACKET_MAX.
 	 */
-	buf[0] = RADIUS_CODE_ACCESS_REQUEST;
-	buf[1] = id;
-	memcpy(buf + 4, req_auth, RADIUS_AUTH_LEN);
-	pos = RADIUS_HEADER_LEN;
-	/* RFC 3579 3.2, BlastRADIUS: Message-Authenticator comes first. */
-	ma_off = pos + 2;
-	pos = radius_pkt_put_attr(buf, pos, RADIUS_ATTR_MESSAGE_AUTHENTICATOR,
-	    zero_ma, sizeof(zero_ma));
+	pos = radius_pkt_start(buf, RADIUS_CODE_ACCESS_REQUEST, id, req_auth,
+	    &ma_off);
 	pos = radius_pkt_put_attr(buf, pos, RADIUS_ATTR_USER_NAME,
 	    attrs->user_name, name_len);
 	pos = radius_pkt_put_attr(buf, pos, RADIUS_ATTR_USER_PASSWORD, hidden,
@@ -245,14 +305,9 @@ radius_pkt_access_request(uint8_t *buf, size_t *len, uint8_t id,
 		pos = radius_pkt_put_attr(buf, pos, attrs->nas_ip_len == 4 ?
 		    RADIUS_ATTR_NAS_IP_ADDRESS : RADIUS_ATTR_NAS_IPV6_ADDRESS,
 		    attrs->nas_ip, attrs->nas_ip_len);
-	buf[2] = (uint8_t)(pos >> 8);
-	buf[3] = (uint8_t)(pos & 0xff);
-	/* RFC 3579 3.2: for Access-Request, HMAC over the packet as sent. */
-	ret = radius_pkt_sign_ma(buf, pos, ma_off, req_auth, secret, secret_len);
-	if (ret != RADIUS_PKT_OK) {
-		secret_wipe(buf, pos);
+	ret = radius_pkt_finish(buf, pos, ma_off, req_auth, secret, secret_len);
+	if (ret != RADIUS_PKT_OK)
 		goto cleanup;
-	}
 	*len = pos;
 cleanup:
 	secret_wipe(hidden, sizeof(hidden));

@@ -1,23 +1,56 @@
 /* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Start-up of the long-lived parts, and each worker's own parts. */
+#include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "dir.h"
 #include "log.h"
 #include "radius.h"
+#include "sandbox.h"
 #include "server.h"
 #include "signer.h"
+#include "signer_proc.h"
 
 int
-server_init(struct server *srv, const struct config *cfg)
+server_init(struct server *srv, const struct config *cfg, bool signer_process)
 {
+	int link_fd = -1;
+
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = cfg;
+	/*
+	 * Issue 11: the signer process is forked first, before any secret is
+	 * read here, so that it holds none of ours and we none of its.
+	 */
+	if (signer_process && cfg->signing_cert != NULL &&
+	    cfg->signing_key != NULL && (link_fd = signer_proc_start(cfg)) < 0)
+		return -1;
 	if ((srv->dir = dir_new(cfg)) == NULL ||
-	    (srv->radius = radius_new(cfg)) == NULL ||
-	    (srv->signer = signer_new(cfg)) == NULL) {
-		server_free(srv);
+	    (srv->radius = radius_new(cfg)) == NULL) {
+		if (link_fd >= 0)
+			close(link_fd);	/* the signer reads end-of-file and exits */
+		goto fail;
+	}
+	/* signer_new_remote() takes link_fd over. */
+	srv->signer = link_fd >= 0 ? signer_new_remote(cfg, link_fd) :
+	    signer_new(cfg);
+	if (srv->signer == NULL)
+		goto fail;
+	return 0;
+fail:
+	server_free(srv);
+	return -1;
+}
+
+int
+server_lockdown(const struct server *srv)
+{
+	if (sandbox_drop_privileges(srv->cfg) != 0 ||
+	    sandbox_enter(SANDBOX_SERVE) != 0) {
+		log_err("not serving without the sandbox (docs/design.md, "
+		    "\"The sandbox\")");
 		return -1;
 	}
 	return 0;
@@ -30,6 +63,35 @@ server_free(struct server *srv)
 	radius_free(srv->radius);
 	dir_free(srv->dir);
 	memset(srv, 0, sizeof(*srv));
+}
+
+unsigned
+server_check(const struct config *cfg)
+{
+	unsigned failed = 0;
+	struct dir *d;
+	struct radius *r;
+	struct signer *s;
+
+	if ((d = dir_new(cfg)) == NULL) {
+		log_err("%s:%u: the directory cannot be used (see above)", cfg->path,
+		    config_line(cfg, "ldap_uri"));
+		failed++;
+	}
+	dir_free(d);
+	if ((r = radius_new(cfg)) == NULL) {
+		log_err("%s:%u: RADIUS cannot be used (see above)", cfg->path,
+		    config_line(cfg, "radius_server"));
+		failed++;
+	}
+	radius_free(r);
+	if ((s = signer_new(cfg)) == NULL) {
+		log_err("%s:%u: signing_key: the signing certificate and key cannot "
+		    "be used (see above)", cfg->path, config_line(cfg, "signing_key"));
+		failed++;
+	}
+	signer_free(s);
+	return failed;
 }
 
 int

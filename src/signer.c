@@ -18,8 +18,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/pkcs11.h>
 #include <gnutls/pkcs12.h>
@@ -37,31 +39,6 @@
 /* A near expiry is repeated in the log at most this often. */
 #define SIGNER_WARN_INTERVAL	3600
 
-enum { FILE_CERT, FILE_KEY, FILE_CHAIN, FILE_COUNT };
-
-/* What stat() saw of one file; all zero when absent or not configured. */
-struct file_id {
-	int present;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtim;
-	struct timespec ctim;
-};
-
-struct signer {
-	const struct config *cfg;	/* outlives the signer (server.h) */
-	bool configured;
-	bool pkcs11_init;		/* gnutls_pkcs11_init() was called */
-	pthread_mutex_t lock;		/* cur and every refs */
-	struct signer_cert *cur;
-	atomic_int reload_requested;	/* set from the SIGHUP handler */
-	pthread_mutex_t reload_lock;	/* one loader at a time; guards below */
-	struct timespec next_check;
-	time_t next_warn;
-	struct file_id seen[FILE_COUNT];
-};
-
 const char *
 signer_strerror(enum signer_result r)
 {
@@ -70,6 +47,7 @@ signer_strerror(enum signer_result r)
 	case SIGNER_NO_VALID_CERT: return "no valid signing certificate";
 	case SIGNER_FAILED: return "signing failed";
 	case SIGNER_NOMEM: return "out of memory";
+	case SIGNER_STALE: return "the signer has a newer certificate and key";
 	}
 	return "unknown signer error";
 }
@@ -111,7 +89,7 @@ uri_query_attr(const char *uri, const char *name)
 }
 
 static void
-file_id_get(const char *path, struct file_id *id)
+file_id_get(const char *path, struct signer_file_id *id)
 {
 	struct stat st;
 
@@ -127,7 +105,7 @@ file_id_get(const char *path, struct file_id *id)
 }
 
 static bool
-file_id_equal(const struct file_id *a, const struct file_id *b)
+file_id_equal(const struct signer_file_id *a, const struct signer_file_id *b)
 {
 	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
 	    a->size == b->size && a->mtim.tv_sec == b->mtim.tv_sec &&
@@ -136,26 +114,27 @@ file_id_equal(const struct file_id *a, const struct file_id *b)
 }
 
 static void
-files_get(const struct signer *s, struct file_id ids[FILE_COUNT])
+files_get(const struct signer *s, struct signer_file_id ids[SIGNER_FILE_COUNT])
 {
-	file_id_get(s->cfg->signing_cert, &ids[FILE_CERT]);
-	file_id_get(s->cfg->signing_key, &ids[FILE_KEY]);
-	file_id_get(s->cfg->signing_chain, &ids[FILE_CHAIN]);
+	file_id_get(s->cfg->signing_cert, &ids[SIGNER_FILE_CERT]);
+	file_id_get(s->cfg->signing_key, &ids[SIGNER_FILE_KEY]);
+	file_id_get(s->cfg->signing_chain, &ids[SIGNER_FILE_CHAIN]);
 }
 
-struct signer *
-signer_new(const struct config *cfg)
+/* A signer with nothing loaded yet; NULL on error. */
+static struct signer *
+signer_alloc(const struct config *cfg)
 {
 	struct signer *s;
-	char *module = NULL;
-	int r;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_err("step 4: out of memory");
 		return NULL;
 	}
 	s->cfg = cfg;
+	s->link_fd = -1;
 	atomic_init(&s->reload_requested, 0);
+	atomic_init(&s->stale, 0);
 	if (pthread_mutex_init(&s->lock, NULL) != 0) {
 		free(s);
 		return NULL;
@@ -165,13 +144,53 @@ signer_new(const struct config *cfg)
 		free(s);
 		return NULL;
 	}
-	/* docs/configuration.md: a step with none of its keys is not configured. */
-	if (cfg->signing_cert == NULL || cfg->signing_key == NULL) {
+	if (pthread_mutex_init(&s->link_lock, NULL) != 0) {
+		pthread_mutex_destroy(&s->reload_lock);
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* docs/configuration.md: a step with none of its keys is not configured. */
+static bool
+signer_check_configured(struct signer *s)
+{
+	if (s->cfg->signing_cert == NULL || s->cfg->signing_key == NULL) {
 		log_warnx("step 4: signing_cert not configured: requests that "
 		    "reach step 4 get OtherError");
-		return s;
+		return false;
 	}
 	s->configured = true;
+	return true;
+}
+
+/* A freshly loaded pair gets a random generation: it names the snapshot. */
+static struct signer_cert *
+signer_load_new(const struct config *cfg)
+{
+	struct signer_cert *c = signer_load(cfg);
+
+	if (c != NULL && gnutls_rnd(GNUTLS_RND_NONCE, &c->generation,
+	    sizeof(c->generation)) < 0) {
+		signer_cert_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct signer *
+signer_new(const struct config *cfg)
+{
+	struct signer *s;
+	char *module = NULL;
+	int r;
+
+	if ((s = signer_alloc(cfg)) == NULL)
+		return NULL;
+	if (!signer_check_configured(s))
+		return s;
 
 	if (signer_is_pkcs11(cfg->signing_key)) {
 		/*
@@ -193,7 +212,7 @@ signer_new(const struct config *cfg)
 		}
 	}
 	files_get(s, s->seen);
-	if ((s->cur = signer_load(s->cfg)) == NULL) {
+	if ((s->cur = signer_load_new(s->cfg)) == NULL) {
 		log_err("step 4: the signing certificate and key are not usable; "
 		    "not starting");
 		goto fail;
@@ -209,8 +228,33 @@ fail:
 	return NULL;
 }
 
-static void
-cert_unref(struct signer *s, struct signer_cert *c)
+/* Start-up of the serving process: how long the signer may take to load. */
+#define SIGNER_START_TIMEOUT_MS	30000
+
+struct signer *
+signer_new_remote(const struct config *cfg, int link_fd)
+{
+	struct signer *s;
+
+	if ((s = signer_alloc(cfg)) == NULL) {
+		close(link_fd);
+		return NULL;
+	}
+	s->link_fd = link_fd;
+	if (!signer_check_configured(s))
+		return s;
+	if (signer_link_snapshot(s, false, SIGNER_START_TIMEOUT_MS,
+	    &s->cur) != SIGNER_OK) {
+		log_err("step 4: the signer process has no usable signing "
+		    "certificate and key; not starting");
+		signer_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+signer_cert_unref(struct signer *s, struct signer_cert *c)
 {
 	bool last;
 
@@ -227,9 +271,12 @@ signer_free(struct signer *s)
 	if (s == NULL)
 		return;
 	if (s->cur)
-		cert_unref(s, s->cur);
+		signer_cert_unref(s, s->cur);
 	if (s->pkcs11_init)
 		gnutls_pkcs11_deinit();
+	if (s->link_fd >= 0)
+		close(s->link_fd);
+	pthread_mutex_destroy(&s->link_lock);
 	pthread_mutex_destroy(&s->reload_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -259,7 +306,7 @@ ts_before(const struct timespec *a, const struct timespec *b)
 static void
 signer_maybe_reload(struct signer *s)
 {
-	struct file_id ids[FILE_COUNT];
+	struct signer_file_id ids[SIGNER_FILE_COUNT];
 	struct signer_cert *fresh, *old;
 	struct timespec mono;
 	char t1[32];
@@ -275,7 +322,7 @@ signer_maybe_reload(struct signer *s)
 		s->next_check = mono;
 		s->next_check.tv_sec += SIGNER_CHECK_SECONDS;
 		files_get(s, ids);
-		for (i = 0; i < FILE_COUNT; i++)
+		for (i = 0; i < SIGNER_FILE_COUNT; i++)
 			changed = changed || !file_id_equal(&ids[i], &s->seen[i]);
 		if (requested || changed) {
 			log_info("step 4: %s; reloading the signing certificate "
@@ -284,13 +331,13 @@ signer_maybe_reload(struct signer *s)
 			/* Remember what was tried, so a bad pair is not retried
 			 * every second, only when the files change again. */
 			memcpy(s->seen, ids, sizeof(ids));
-			if ((fresh = signer_load(s->cfg)) != NULL) {
+			if ((fresh = signer_load_new(s->cfg)) != NULL) {
 				pthread_mutex_lock(&s->lock);
 				old = s->cur;
 				s->cur = fresh;
 				pthread_mutex_unlock(&s->lock);
 				/* Workers mid-signature keep their reference. */
-				cert_unref(s, old);
+				signer_cert_unref(s, old);
 				s->next_warn = time(NULL) + SIGNER_WARN_INTERVAL;
 			} else {
 				log_err("step 4: RELOAD FAILED: the new signing "
@@ -314,6 +361,42 @@ signer_maybe_reload(struct signer *s)
 	pthread_mutex_unlock(&s->reload_lock);
 }
 
+/*
+ * In a serving process: asks the signer process for its current snapshot when
+ * SIGHUP asked for a reload, when a signature was refused as stale (the
+ * signer reloaded), or when the snapshot held is not valid now (a renewal may
+ * be waiting). On failure the current snapshot stays and the next request
+ * asks again; a signature with it then fails or is refused as stale.
+ */
+static void
+signer_remote_refresh(struct signer *s)
+{
+	struct signer_cert *fresh, *old;
+	bool reload = atomic_exchange(&s->reload_requested, 0) != 0;
+	bool stale = atomic_exchange(&s->stale, 0) != 0;
+	time_t now = time(NULL);
+	bool invalid;
+
+	pthread_mutex_lock(&s->lock);
+	invalid = now > s->cur->not_after || now < s->cur->not_before;
+	pthread_mutex_unlock(&s->lock);
+	if (!reload && !stale && !invalid)
+		return;
+	if (signer_link_snapshot(s, reload, SIGNER_TIMEOUT_MS, &fresh) !=
+	    SIGNER_OK) {
+		if (reload)
+			atomic_store(&s->reload_requested, 1);
+		if (stale)
+			atomic_store(&s->stale, 1);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	old = s->cur;
+	s->cur = fresh;
+	pthread_mutex_unlock(&s->lock);
+	signer_cert_unref(s, old);
+}
+
 enum signer_result
 signer_acquire(struct signer *s, struct signer_cert **out)
 {
@@ -326,7 +409,10 @@ signer_acquire(struct signer *s, struct signer_cert **out)
 		log_err("step 4: signing_cert not configured");
 		return SIGNER_NO_VALID_CERT;
 	}
-	signer_maybe_reload(s);
+	if (s->link_fd >= 0)
+		signer_remote_refresh(s);
+	else
+		signer_maybe_reload(s);
 	pthread_mutex_lock(&s->lock);
 	c = s->cur;
 	c->refs++;
@@ -342,7 +428,7 @@ signer_acquire(struct signer *s, struct signer_cert **out)
 		    "expired since" : "not valid before",
 		    signer_fmt_time(now > c->not_after ? c->not_after : c->not_before,
 		    t1, sizeof(t1)));
-		cert_unref(s, c);
+		signer_cert_unref(s, c);
 		return SIGNER_NO_VALID_CERT;
 	}
 	*out = c;
@@ -353,7 +439,7 @@ void
 signer_release(struct signer *s, struct signer_cert *c)
 {
 	if (s != NULL && c != NULL)
-		cert_unref(s, c);
+		signer_cert_unref(s, c);
 }
 
 size_t
@@ -408,6 +494,10 @@ signer_sign(const struct signer_cert *c, const uint8_t *data, size_t data_len,
 
 	*sig = NULL;
 	*sig_len = 0;
+	/* In a serving process the key is in the signer process: ask it. */
+	if (c->remote != NULL)
+		return signer_link_sign(c->remote, c->generation, data, data_len,
+		    sig, sig_len);
 	if (data_len > UINT32_MAX)
 		return SIGNER_FAILED;
 	in.data = (unsigned char *)(uintptr_t)data;

@@ -76,6 +76,7 @@ signer_cert_free(struct signer_cert *c)
 	for (i = 0; i < c->der_count; i++)
 		gnutls_free(c->der[i].data);
 	free(c->der);
+	free(c->sig_oid_buf);
 	if (c->sign_lock) {
 		pthread_mutex_destroy(c->sign_lock);
 		free(c->sign_lock);

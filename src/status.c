@@ -29,3 +29,12 @@ audit_reason(struct audit *a, const char *fmt, ...)
 	vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
 	va_end(ap);
 }
+
+void
+audit_failure(struct audit *a, int failure, int severity)
+{
+	if (a == NULL || a->failure != 0)
+		return;
+	a->failure = failure + 1;
+	a->severity = severity;
+}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -33,6 +34,8 @@ test_minimal_and_defaults(void **state)
 	assert_int_equal(cfg->ca.count, 1);
 	assert_string_equal(cfg->ca.items[0], "dc1.example.com\\Example Root CA");
 	assert_int_equal(cfg->workers, 4);
+	assert_int_equal(cfg->listen_backlog, SOMAXCONN);
+	assert_int_equal(cfg->fastcgi_timeout_ms, 30000);
 	assert_true(cfg->require_https);
 	assert_false(cfg->require_client_cert);
 	assert_int_equal(cfg->max_request_bytes, 65536);
@@ -41,11 +44,15 @@ test_minimal_and_defaults(void **state)
 	assert_int_equal(cfg->radius_timeout_ms, 5000);
 	assert_int_equal(cfg->radius_retries, 2);
 	assert_true(cfg->radius_require_message_authenticator);
-	assert_int_equal(cfg->radius_username, RADIUS_USERNAME_AS_SENT);
+	assert_int_equal(cfg->radius_username, RADIUS_USERNAME_ACCOUNT);
+	assert_int_equal(cfg->radius_dead_time_s, 30);
+	assert_false(cfg->radius_status_server);
+	assert_int_equal(cfg->ldap_connections, 8);
+	assert_int_equal(cfg->ldap_dead_time_s, 30);
 	assert_int_equal(cfg->signing_digest, DIGEST_SHA256);
 	assert_string_equal(cfg->signing_eku, "1.3.6.1.4.1.311.81.1.1");
 	assert_string_equal(cfg->ldap_filter,
-	    "(&(objectClass=user)(sAMAccountName=%u))");
+	    "(&(objectCategory=person)(objectClass=user)(sAMAccountName=%u))");
 	assert_int_equal(cfg->issuing_ca_count, 1);
 	assert_true(cfg->log_syslog);
 	config_free(cfg);
@@ -63,6 +70,10 @@ test_full_file(void **state)
 	    "ca = ca2.corp.example\\CA Two\n"
 	    "issuing_ca_count = 2\n"
 	    "workers=16\n"
+	    "listen_backlog = 1024\n"
+	    "fastcgi_allowed_clients = 10.0.0.5 10.0.0.6\n"
+	    "fastcgi_allowed_clients = 2001:db8::5\n"
+	    "fastcgi_timeout_ms = 5000\n"
 	    "log = stderr\n"
 	    "require_https = no\n"
 	    "require_client_cert = yes\n"
@@ -89,6 +100,9 @@ test_full_file(void **state)
 	assert_string_equal(cfg->ca.items[1], "ca2.corp.example\\CA Two");
 	assert_int_equal(cfg->issuing_ca_count, 2);
 	assert_int_equal(cfg->workers, 16);
+	assert_int_equal(cfg->listen_backlog, 1024);
+	assert_int_equal(cfg->fastcgi_allowed_clients.count, 2);
+	assert_int_equal(cfg->fastcgi_timeout_ms, 5000);
 	assert_false(cfg->log_syslog);
 	assert_false(cfg->require_https);
 	assert_true(cfg->require_client_cert);
@@ -115,7 +129,10 @@ static const char *const bad_files[] = {
 	MINIMAL "Template = x\n",			/* keys are lower case */
 	MINIMAL "template = again\n",			/* not repeatable */
 	MINIMAL "workers = 0\n",
-	MINIMAL "workers = 257\n",
+	MINIMAL "workers = 4097\n",
+	MINIMAL "listen_backlog = 0\n",
+	MINIMAL "listen_backlog = 65536\n",
+	MINIMAL "fastcgi_timeout_ms = 99\n",
 	MINIMAL "workers = four\n",
 	MINIMAL "workers = -1\n",
 	MINIMAL "workers = 4x\n",

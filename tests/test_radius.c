@@ -546,32 +546,108 @@ test_new_nas(void **state)
 static void
 test_user_name_forms(void **state)
 {
-	struct dir_user u = { .account = (char *)"bob",
-	    .upn = (char *)"bob@example.com" };
+	struct dir_user u = { .account = (char *)"jdoe",
+	    .upn = (char *)"john.doe@example.com", .domain = (char *)"DOMAIN1" };
 	struct dir_user empty = { 0 };
+	char buf[RADIUS_USER_NAME_BUF], long_account[300];
 	struct radius *r;
 
 	(void)state;
+	/* Default (issue 15): the directory's sAMAccountName, whatever was typed. */
 	r = start("one-secret-for-all-servers\n", 0600, "");
 	assert_non_null(r);
-	assert_string_equal(radius_user_name(r, "DOM\\Bob", &u), "DOM\\Bob");
+	assert_string_equal(radius_user_name(r, "domain1\\JDOE", &u, buf), "jdoe");
+	assert_string_equal(radius_user_name(r, "john.doe@example.com", &u, buf),
+	    "jdoe");
+	assert_null(radius_user_name(r, "DOM\\Bob", &empty, buf));
+	assert_null(radius_user_name(r, "DOM\\Bob", NULL, buf));
 	radius_free(r);
 
+	/* "user" is the old name of "account". */
 	r = start("one-secret-for-all-servers\n", 0600, "radius_username = user\n");
 	assert_non_null(r);
-	assert_string_equal(radius_user_name(r, "DOM\\Bob", &u), "bob");
-	assert_string_equal(radius_user_name(r, "DOM\\Bob", &empty), "Bob");
-	assert_string_equal(radius_user_name(r, "DOM\\Bob", NULL), "Bob");
-	assert_null(radius_user_name(r, "bob@example.com", NULL));
-	assert_null(radius_user_name(r, "DOM\\", NULL));
+	assert_string_equal(radius_user_name(r, "DOMAIN1\\JDOE", &u, buf), "jdoe");
+	radius_free(r);
+
+	r = start("one-secret-for-all-servers\n", 0600,
+	    "radius_username = domain-user\n");
+	assert_non_null(r);
+	assert_string_equal(radius_user_name(r, "domain1\\JDOE", &u, buf),
+	    "DOMAIN1\\jdoe");
+	assert_string_equal(radius_user_name(r, "john.doe@example.com", &u, buf),
+	    "DOMAIN1\\jdoe");
+	assert_null(radius_user_name(r, "DOM\\Bob", &empty, buf));
+	/* Too long for a User-Name: refused, never cut (style 7). */
+	memset(long_account, 'a', sizeof(long_account) - 1);
+	long_account[sizeof(long_account) - 1] = '\0';
+	u.account = long_account;
+	assert_null(radius_user_name(r, "DOMAIN1\\a", &u, buf));
+	u.account = (char *)"jdoe";
+	radius_free(r);
+
+	r = start("one-secret-for-all-servers\n", 0600,
+	    "radius_username = as-sent\n");
+	assert_non_null(r);
+	assert_string_equal(radius_user_name(r, "domain1\\JDOE", &u, buf),
+	    "domain1\\JDOE");
 	radius_free(r);
 
 	r = start("one-secret-for-all-servers\n", 0600, "radius_username = upn\n");
 	assert_non_null(r);
-	assert_string_equal(radius_user_name(r, "DOM\\Bob", &u),
-	    "bob@example.com");
-	assert_null(radius_user_name(r, "DOM\\Bob", &empty));
-	assert_null(radius_user_name(r, "DOM\\Bob", NULL));
+	assert_string_equal(radius_user_name(r, "DOM\\Bob", &u, buf),
+	    "john.doe@example.com");
+	assert_null(radius_user_name(r, "DOM\\Bob", &empty, buf));
+	assert_null(radius_user_name(r, "DOM\\Bob", NULL, buf));
+	radius_free(r);
+}
+
+/* RFC 5997 3: Status-Server, computed with Python's hmac at authoring time. */
+static void
+test_status_server_bytes(void **state)
+{
+	static const uint8_t want[] = {
+		0x0c, 0x42, 0x00, 0x2e, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5,
+		0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+		0x50, 0x12, 0x01, 0x99, 0x1e, 0x9b, 0x8b, 0xab, 0x27, 0x72,
+		0x23, 0x0d, 0xa5, 0x5f, 0x5d, 0x56, 0xec, 0x48, 0x20, 0x08,
+		0x6f, 0x74, 0x70, 0x63, 0x65, 0x70,
+	};
+	uint8_t buf[RADIUS_PACKET_MAX];
+	char long_nas[300];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(radius_pkt_status_server(buf, &len, 0x42, ra, secret,
+	    SECRET_LEN, "otpcep"), RADIUS_PKT_OK);
+	assert_int_equal(len, sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+	/* Without NAS-Identifier: the Message-Authenticator alone. */
+	assert_int_equal(radius_pkt_status_server(buf, &len, 0x42, ra, secret,
+	    SECRET_LEN, NULL), RADIUS_PKT_OK);
+	assert_int_equal(len, 38);
+	assert_int_equal(buf[0], RADIUS_CODE_STATUS_SERVER);
+	assert_int_equal(buf[20], RADIUS_ATTR_MESSAGE_AUTHENTICATOR);
+	memset(long_nas, 'n', sizeof(long_nas) - 1);
+	long_nas[sizeof(long_nas) - 1] = '\0';
+	assert_int_equal(radius_pkt_status_server(buf, &len, 0x42, ra, secret,
+	    SECRET_LEN, long_nas), RADIUS_PKT_BAD_NAS);
+	assert_int_equal(len, 0);
+}
+
+static void
+test_server_state_fresh(void **state)
+{
+	struct radius *r;
+	long long left = -1;
+
+	(void)state;
+	r = start("one-secret-for-all-servers\n", 0600, "");
+	assert_non_null(r);
+	assert_int_equal(radius_server_state(r, 0, &left), RADIUS_SERVER_ALIVE);
+	assert_int_equal(left, 0);
+	/* No such server: never "alive". */
+	assert_int_equal(radius_server_state(r, 99, NULL), RADIUS_SERVER_DEAD);
+	assert_int_equal(radius_status_server(r, 99), RADIUS_NOT_CONFIGURED);
 	radius_free(r);
 }
 
@@ -625,7 +701,7 @@ test_strerror(void **state)
 	int i;
 
 	(void)state;
-	for (i = RADIUS_ACCEPT; i <= RADIUS_ERROR; i++)
+	for (i = RADIUS_ACCEPT; i <= RADIUS_UNSIGNED; i++)
 		assert_string_not_equal(radius_strerror(i),
 		    "unknown RADIUS result");
 	for (i = RADIUS_PKT_OK; i <= RADIUS_PKT_BAD_MA; i++)
@@ -669,6 +745,8 @@ main(void)
 		cmocka_unit_test(test_new_secrets),
 		cmocka_unit_test(test_new_nas),
 		cmocka_unit_test(test_user_name_forms),
+		cmocka_unit_test(test_status_server_bytes),
+		cmocka_unit_test(test_server_state_fresh),
 		cmocka_unit_test(test_authenticate_refuses_locally),
 		cmocka_unit_test(test_not_configured),
 		cmocka_unit_test(test_strerror),

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -22,6 +23,8 @@ enum client_exit {
 	CLIENT_EXIT_CHALLENGE = 3,	/* ChallengeResponseRequired */
 	CLIENT_EXIT_OTHER = 4,		/* OtherError */
 	CLIENT_EXIT_TRANSPORT = 5,	/* HTTP, TLS, or not a SignCert Response */
+	CLIENT_EXIT_CA_REFUSED = 6,	/* --submit: the CA denied, failed or holds it pending */
+	CLIENT_EXIT_CA_UNREACHABLE = 7,	/* --submit: CA not reached, bound or sealed */
 	CLIENT_EXIT_USAGE = 64,		/* EX_USAGE */
 };
 
@@ -88,5 +91,27 @@ void send_result_free(struct send_result *r);
 struct sign_cert_reply;
 int response_parse(const uint8_t *body, size_t body_len,
     struct sign_cert_reply *out);
+
+/* --submit: how to reach the first IssuingCA (MS-ICPR, Kerberos). */
+struct submit_opts {
+	bool submit;
+	const char *ccache;		/* NULL: KRB5CCNAME or the default */
+	const char *ca_address;		/* connect here instead of the CA host */
+	const char *spn;		/* NULL: host/<CA host> */
+	unsigned epm_port;		/* 0: 135 */
+	unsigned timeout_ms;
+};
+
+/*
+ * Sends the SignedCertRequest (DER) unchanged to issuing_ca ("host\CA
+ * name") as the user and writes PREFIX.cert.pem when it is issued. Returns
+ * the exit status: SUCCESS, CA_REFUSED (denied, error, pending),
+ * CA_UNREACHABLE, or LOCAL, after printing the CA's disposition.
+ */
+int client_submit(const struct submit_opts *so, const char *issuing_ca,
+    const uint8_t *scr, size_t scr_len, const char *prefix);
+
+/* Writes data to path with mode (created or truncated; no symlinks). */
+int client_write(const char *path, const void *data, size_t len, mode_t mode);
 
 #endif

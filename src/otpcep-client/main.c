@@ -90,6 +90,18 @@ static const char client_help[] =
 "                       key made here, PREFIX.key (PKCS#8 PEM, mode 0600).\n"
 "                       Default: otpcep in the current folder\n"
 "    -v, --verbose      show the HTTP exchange (never the password)\n"
+"\n"
+"SUBMITTING TO THE CA\n"
+"    --submit           after Success, send the SignedCertRequest unchanged to\n"
+"                       the first IssuingCA over MS-ICPR (Kerberos, packet\n"
+"                       privacy) as the user, with their ticket, and write the\n"
+"                       issued certificate to PREFIX.cert.pem\n"
+"    --ccache FILE      the user's Kerberos credential cache (default:\n"
+"                       $KRB5CCNAME; run kinit first)\n"
+"    --ca-address ADDR  connect to ADDR instead of the CA's host name (the\n"
+"                       ticket is still for host/<CA host>)\n"
+"    --ca-spn SPN       the CA's service principal (default host/<CA host>)\n"
+"    --ca-epm-port N    the CA's endpoint mapper port (default 135)\n"
 "    -h, --help         this text\n"
 "    -V, --version      the version\n"
 "\n"
@@ -104,6 +116,9 @@ static const char client_help[] =
 "        the reason\n"
 "    5   HTTP or transport failure: no connection, TLS refused, an HTTP status\n"
 "        other than 200, or an answer that is not a SignCert Response\n"
+"    6   --submit: the CA denied the request, failed, or holds it pending\n"
+"    7   --submit: the CA could not be reached, bound or sealed (DNS,\n"
+"        firewall, Kerberos ticket, SPN, clock)\n"
 "    64  usage: a missing or wrong option\n"
 "\n"
 "EXAMPLE\n"
@@ -120,6 +135,7 @@ struct client_opts {
 	const char *key_type;
 	long bits;
 	bool verbose;
+	struct submit_opts sub;
 };
 
 static int
@@ -254,7 +270,7 @@ client_build_xml(const char *user, const struct secret *otp,
 }
 
 /* Writes data to path with mode (created or truncated; no symlinks). */
-static int
+int
 client_write(const char *path, const void *data, size_t len, mode_t mode)
 {
 	const uint8_t *d = data;
@@ -387,7 +403,8 @@ client_parse_opts(int argc, char **argv, struct client_opts *o)
 	enum { O_URL = 256, O_CACERT, O_CERT, O_KEY, O_TIMEOUT, O_USER, O_OTP,
 	    O_OTP_FILE, O_SUBJECT, O_UPN, O_TOID, O_TMAJ, O_TMIN, O_TNAME,
 	    O_KEYTYPE, O_BITS, O_MACHINE, O_ACCOUNT, O_PROCESS, O_CSR, O_RAW,
-	    O_CSR_OUT, O_OUT };
+	    O_CSR_OUT, O_OUT, O_SUBMIT, O_CCACHE, O_CA_ADDRESS, O_CA_SPN,
+	    O_CA_EPM_PORT };
 	static const struct option opts[] = {
 		{ "url", required_argument, NULL, O_URL },
 		{ "cacert", required_argument, NULL, O_CACERT },
@@ -412,6 +429,11 @@ client_parse_opts(int argc, char **argv, struct client_opts *o)
 		{ "raw-csr", required_argument, NULL, O_RAW },
 		{ "csr-out", required_argument, NULL, O_CSR_OUT },
 		{ "out", required_argument, NULL, O_OUT },
+		{ "submit", no_argument, NULL, O_SUBMIT },
+		{ "ccache", required_argument, NULL, O_CCACHE },
+		{ "ca-address", required_argument, NULL, O_CA_ADDRESS },
+		{ "ca-spn", required_argument, NULL, O_CA_SPN },
+		{ "ca-epm-port", required_argument, NULL, O_CA_EPM_PORT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -456,6 +478,18 @@ client_parse_opts(int argc, char **argv, struct client_opts *o)
 		case O_RAW: o->raw_csr = optarg; break;
 		case O_CSR_OUT: o->csr_out = optarg; break;
 		case O_OUT: o->out = optarg; break;
+		case O_SUBMIT: o->sub.submit = true; break;
+		case O_CCACHE: o->sub.ccache = optarg; break;
+		case O_CA_ADDRESS: o->sub.ca_address = optarg; break;
+		case O_CA_SPN: o->sub.spn = optarg; break;
+		case O_CA_EPM_PORT: {
+			long port;
+
+			if (!client_long(optarg, 1, 65535, &port))
+				return client_usage("--ca-epm-port wants a port, not '%s'", optarg);
+			o->sub.epm_port = (unsigned)port;
+			break;
+		}
 		case 'v': o->verbose = true; break;
 		case 'h': fputs(client_help, stdout); exit(0);
 		case 'V': printf("otpcep-client %s\n", OTPCEP_VERSION); exit(0);
@@ -477,6 +511,10 @@ client_parse_opts(int argc, char **argv, struct client_opts *o)
 		return client_usage("%s", "give --otp or --otp-file, not both");
 	if (o->csr != NULL && o->raw_csr != NULL)
 		return client_usage("%s", "give --csr or --raw-csr, not both");
+	if (!o->sub.submit && (o->sub.ccache != NULL || o->sub.ca_address != NULL ||
+	    o->sub.spn != NULL || o->sub.epm_port != 0))
+		return client_usage("%s", "--ccache, --ca-address, --ca-spn and "
+		    "--ca-epm-port go with --submit");
 	if (o->csr != NULL || o->raw_csr != NULL) {
 		if (o->gen.subject != NULL || o->gen.upn != NULL ||
 		    o->gen.template_oid != NULL || o->gen.template_name != NULL ||
@@ -654,6 +692,18 @@ main(int argc, char **argv)
 	}
 	ret = client_save(&o, &resp, &csr, key) == 0 ? CLIENT_EXIT_SUCCESS :
 	    CLIENT_EXIT_LOCAL;
+	/* MS-OTPCE 3.1: the request goes to the first IssuingCA, unchanged. */
+	if (ret == CLIENT_EXIT_SUCCESS && o.sub.submit) {
+		if (resp.issuing_ca_count == 0) {
+			fprintf(stderr, "otpcep-client: the Success answer names no "
+			    "IssuingCA to submit to\n");
+			ret = CLIENT_EXIT_CA_REFUSED;
+			goto cleanup;
+		}
+		o.sub.timeout_ms = (unsigned)o.send.timeout_s * 1000u;
+		ret = client_submit(&o.sub, resp.issuing_ca[0],
+		    resp.signed_cert_request, resp.signed_cert_request_len, o.out);
+	}
 cleanup:
 	if (p7 != NULL)
 		gnutls_pkcs7_deinit(p7);

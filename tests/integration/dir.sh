@@ -99,6 +99,14 @@ expect "account with *()\\ found as itself" 'DOMAIN1\a*b(c)d\e' FOUND "dn=cn=Sta
 expect "prefix of it with * matches nothing" 'DOMAIN1\a*' NO_SUCH_USER
 expect "hex escapes in the name are literal" 'DOMAIN1\a\2ab\28c\29d\5ce' NO_SUCH_USER
 
+# --- computer accounts (issue 15): objectClass=user is true of them too
+expect "computer account refused by the default filter" 'DOMAIN1\CLIENT2$' NO_SUCH_USER
+expect "computer account in any case" 'DOMAIN1\client2$' NO_SUCH_USER
+conf "$T/oldfilter.conf" "ldap_filter = (&(objectClass=user)(sAMAccountName=%u))"
+CONF="$T/oldfilter.conf"
+expect "...which objectClass=user alone would find" 'DOMAIN1\CLIENT2$' FOUND "dn=cn=CLIENT2,"
+CONF="$T/dir.conf"
+
 # --- ldap_filter applies to both name forms
 conf "$T/filter.conf" "ldap_filter = (&(objectClass=user)(sAMAccountName=%u)(userAccountControl=512))"
 CONF="$T/filter.conf"

@@ -13,13 +13,20 @@
  *   no-ma              a correct Access-Accept without Message-Authenticator
  *   forge              only broken Access-Accepts: wrong Identifier, wrong
  *                      Response Authenticator, wrong, doubled or short
- *                      Message-Authenticator, none, truncated, bad attribute
- *                      length, oversize, the request reflected
+ *                      Message-Authenticator, truncated, bad attribute
+ *                      length, oversize, the request reflected (one without
+ *                      Message-Authenticator is no-ma's: it ends the wait)
  *   forge-then-reject  the same, then after DELAY_MS a correct Access-Reject
  *   other-port         a correct Access-Accept, but from another UDP port
+ *   slow-accept        a correct Access-Accept DELAY_MS after each request,
+ *                      many pending at once, nothing printed per request
+ *                      (an OTP appliance that takes its time, for the load
+ *                      tests and `make bench-load`)
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,9 +102,6 @@ forge(int fd, const uint8_t *req, size_t req_len, const struct sockaddr_in *to)
 	len = reply(b, RADIUS_CODE_ACCESS_ACCEPT, id, ra, 1);
 	b[len - 1] ^= 1;
 	radius_pkt_sign_reply(b, len, ra, secret, secret_len);
-	send_to(fd, b, len, to);
-	/* No Message-Authenticator at all (BlastRADIUS forgeries look so). */
-	len = reply(b, RADIUS_CODE_ACCESS_ACCEPT, id, ra, 0);
 	send_to(fd, b, len, to);
 	/* Two Message-Authenticators, the first one right. */
 	len = reply(b, RADIUS_CODE_ACCESS_ACCEPT, id, ra, 1);
@@ -188,6 +192,68 @@ describe(const uint8_t *p, size_t n)
 	fflush(stdout);
 }
 
+/* A request waiting for its delayed answer (slow-accept). */
+struct pending {
+	int64_t due;
+	struct sockaddr_in peer;
+	uint8_t id;
+	uint8_t auth[RADIUS_AUTH_LEN];
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* slow-accept: every request is answered delay_ms later, in arrival order. */
+static void
+slow_accept(int fd, long delay_ms)
+{
+	enum { QMAX = 65536 };
+	static struct pending q[QMAX];
+	uint8_t req[RADIUS_PACKET_MAX], b[RADIUS_PACKET_MAX];
+	size_t head = 0, len = 0;
+
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int64_t now = now_ms();
+		int timeout = -1;
+
+		while (len > 0 && q[head].due <= now) {
+			size_t n = reply(b, RADIUS_CODE_ACCESS_ACCEPT, q[head].id,
+			    q[head].auth, 1);
+
+			send_to(fd, b, n, &q[head].peer);
+			head = (head + 1) % QMAX;
+			len--;
+		}
+		if (len > 0)
+			timeout = (int)(q[head].due - now);
+		if (poll(&p, 1, timeout) <= 0)
+			continue;
+		for (;;) {
+			struct pending *e = &q[(head + len) % QMAX];
+			socklen_t peer_len = sizeof(e->peer);
+			ssize_t n = recvfrom(fd, req, sizeof(req), MSG_DONTWAIT,
+			    (struct sockaddr *)&e->peer, &peer_len);
+
+			if (n < 0)
+				break;
+			if (n < RADIUS_HEADER_LEN || req[0] != RADIUS_CODE_ACCESS_REQUEST ||
+			    len == QMAX)
+				continue;
+			e->due = now_ms() + delay_ms;
+			e->id = req[1];
+			memcpy(e->auth, req + 4, RADIUS_AUTH_LEN);
+			len++;
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -227,6 +293,8 @@ main(int argc, char **argv)
 	}
 	printf("READY\n");
 	fflush(stdout);
+	if (strcmp(mode, "slow-accept") == 0)
+		slow_accept(fd, delay_ms);
 	for (;;) {
 		peer_len = sizeof(peer);
 		n = recvfrom(fd, req, sizeof(req), 0, (struct sockaddr *)&peer,

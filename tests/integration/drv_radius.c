@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Driver for tests/integration/radius.sh: step 3 alone, against real peers.
- *   drv_radius [-v] [-j N] CONFIG USER [PASSWORD_FILE]
+ *   drv_radius [-v] [-j N] [-n ROUNDS] [-p MS] CONFIG USER [PASSWORD_FILE]
+ *   drv_radius [-v] -S CONFIG
  * reads the configuration, starts the RADIUS client as the responder does,
  * and authenticates USER with the password from PASSWORD_FILE (or stdin; one
  * trailing newline dropped). Prints one line per authentication,
- *   ACCEPT|REJECT|CHALLENGE|UNREACHABLE|BAD_INPUT|NOT_CONFIGURED|ERROR <ms>
+ *   ACCEPT|REJECT|CHALLENGE|UNREACHABLE|UNSIGNED|BAD_INPUT|NOT_CONFIGURED|ERROR <ms>
  * and the audit reason on stderr. -j N runs N authentications at once, each
- * in its own thread (the worker model). Exits 0 when it ran, 2 when the
+ * in its own thread (the worker model); -n ROUNDS does that ROUNDS times in a
+ * row on the same client (its dead-server memory), pausing MS milliseconds
+ * (-p MS[,MS...]: the Nth value before round N + 1, the last one repeated)
+ * between rounds, and prints "STATE i alive|dead|unsigned" per server
+ * after each round. -S sends one Status-Server (RFC 5997) to each server and
+ * prints "STATUS i <result> <ms>". Exits 0 when it ran, 2 when the
  * configuration or the client could not be set up (prints SETUP_FAILED).
  */
 #include <pthread.h>
@@ -41,6 +47,7 @@ word(enum radius_result r)
 	case RADIUS_UNREACHABLE: return "UNREACHABLE";
 	case RADIUS_BAD_INPUT: return "BAD_INPUT";
 	case RADIUS_NOT_CONFIGURED: return "NOT_CONFIGURED";
+	case RADIUS_UNSIGNED: return "UNSIGNED";
 	default: return "ERROR";
 	}
 }
@@ -52,6 +59,44 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *
+state_word(enum radius_server_state st)
+{
+	switch (st) {
+	case RADIUS_SERVER_ALIVE: return "alive";
+	case RADIUS_SERVER_DEAD: return "dead";
+	case RADIUS_SERVER_UNSIGNED: return "unsigned";
+	}
+	return "?";
+}
+
+static void
+print_states(const struct radius *r)
+{
+	size_t i;
+
+	for (i = 0; i < radius_server_count(r); i++)
+		printf("STATE %zu %s\n", i, state_word(radius_server_state(r, i,
+		    NULL)));
+	fflush(stdout);
+}
+
+/* -S: one Status-Server to each server, in order. */
+static void
+status_all(const struct radius *r)
+{
+	long long t0;
+	size_t i;
+	enum radius_result res;
+
+	for (i = 0; i < radius_server_count(r); i++) {
+		t0 = now_ms();
+		res = radius_status_server(r, i);
+		printf("STATUS %zu %s %lld\n", i, word(res), now_ms() - t0);
+	}
+	fflush(stdout);
 }
 
 static void *
@@ -76,18 +121,38 @@ main(int argc, char **argv)
 	uint8_t pw[1024];
 	size_t pw_len = 0, n;
 	FILE *f = stdin;
-	int verbose = 0, opt, ret = 2;
-	unsigned count = 1, i;
+	int verbose = 0, status = 0, opt, ret = 2;
+	unsigned count = 1, rounds = 1, round, i;
+	const char *pauses = "0";
 
-	while ((opt = getopt(argc, argv, "vj:")) != -1) {
+	while ((opt = getopt(argc, argv, "vj:n:p:S")) != -1) {
 		if (opt == 'v')
 			verbose = 1;
 		else if (opt == 'j')
 			count = (unsigned)atoi(optarg);
+		else if (opt == 'n')
+			rounds = (unsigned)atoi(optarg);
+		else if (opt == 'p')
+			pauses = optarg;
+		else if (opt == 'S')
+			status = 1;
 		else
 			goto usage;
 	}
-	if (argc - optind < 2 || argc - optind > 3 || count < 1 || count > 64)
+	if (status && argc - optind == 1) {
+		log_init(LOG_TO_STDERR, verbose);
+		if ((cfg = config_load(argv[optind])) == NULL ||
+		    (r = radius_new(cfg)) == NULL) {
+			printf("SETUP_FAILED\n");
+			goto done;
+		}
+		status_all(r);
+		print_states(r);
+		ret = 0;
+		goto done;
+	}
+	if (argc - optind < 2 || argc - optind > 3 || count < 1 || count > 64 ||
+	    rounds < 1 || rounds > 1000)
 		goto usage;
 	log_init(LOG_TO_STDERR, verbose);
 	if (argc - optind == 3 && (f = fopen(argv[optind + 2], "r")) == NULL) {
@@ -110,22 +175,40 @@ main(int argc, char **argv)
 	threads = calloc(count, sizeof(*threads));
 	if (jobs == NULL || threads == NULL)
 		goto done;
-	for (i = 0; i < count; i++) {
-		jobs[i].r = r;
-		jobs[i].user = argv[optind + 1];
-		jobs[i].pw = pw;
-		jobs[i].pw_len = pw_len;
-		if (pthread_create(&threads[i], NULL, run, &jobs[i]) != 0) {
-			fprintf(stderr, "pthread_create failed\n");
-			count = i;
-			break;
+	for (round = 0; round < rounds; round++) {
+		unsigned started = count;
+
+		if (round > 0) {
+			char *end;
+			long pause_ms = strtol(pauses, &end, 10);
+
+			if (*end == ',')
+				pauses = end + 1;
+			if (pause_ms > 0)
+				usleep((useconds_t)pause_ms * 1000);
 		}
-	}
-	for (i = 0; i < count; i++) {
-		pthread_join(threads[i], NULL);
-		printf("%s %lld\n", word(jobs[i].result), jobs[i].ms);
-		if (jobs[i].audit.reason[0])
-			fprintf(stderr, "audit: %s\n", jobs[i].audit.reason);
+		for (i = 0; i < count; i++) {
+			memset(&jobs[i], 0, sizeof(jobs[i]));
+			jobs[i].r = r;
+			jobs[i].user = argv[optind + 1];
+			jobs[i].pw = pw;
+			jobs[i].pw_len = pw_len;
+			if (pthread_create(&threads[i], NULL, run, &jobs[i]) != 0) {
+				fprintf(stderr, "pthread_create failed\n");
+				started = i;
+				break;
+			}
+		}
+		for (i = 0; i < started; i++) {
+			pthread_join(threads[i], NULL);
+			printf("%s %lld\n", word(jobs[i].result), jobs[i].ms);
+			if (jobs[i].audit.reason[0])
+				fprintf(stderr, "audit: %s\n",
+				    jobs[i].audit.reason);
+		}
+		if (rounds > 1)
+			print_states(r);
+		fflush(stdout);
 	}
 	ret = 0;
 done:
@@ -136,7 +219,7 @@ done:
 	config_free(cfg);
 	return ret;
 usage:
-	fprintf(stderr, "usage: drv_radius [-v] [-j N] CONFIG USER "
-	    "[PASSWORD_FILE]\n");
+	fprintf(stderr, "usage: drv_radius [-v] [-j N] [-n ROUNDS] [-p MS] "
+	    "CONFIG USER [PASSWORD_FILE] | -S CONFIG\n");
 	return 2;
 }

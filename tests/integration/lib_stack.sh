@@ -44,6 +44,8 @@
 #   stack_post OUT URL USER OTP CSR.der [curl options]   POSTs a SignCert
 #       Request with curl (client certificate given by the caller), stores the
 #       whole response (head and body) in OUT
+#   stack_enroll OUT URL CSR.der             user1's request with the current code
+#   stack_child PID COMM                     PID's child process named COMM
 #   stack_wrong_code CODE                    a 6-digit code that is not CODE
 . "$TOP/tests/integration/lib_pki.sh"
 . "$TOP/tests/integration/lib_slapd.sh"
@@ -210,6 +212,17 @@ stack_post() {
 	    -H 'Content-Type: application/xml' -H 'X-OTPCEP-version: 1.0' \
 	    --data-binary "@$sp_out.req" "$@" "$sp_url"
 }
+
+# stack_enroll OUT URL CSR.der: a SignCert Request of DOMAIN1\user1 with the
+# current one-time password and the trusted client certificate (Success).
+stack_enroll() {
+	stack_post "$1" "$2" 'DOMAIN1\user1' "$(radius_totp_code)" "$3" \
+	    --cert "$PKI/client.pem" --key "$PKI/client.key"
+}
+
+# stack_child PID COMM: the pid of PID's child named COMM (e.g. the
+# responder's otpcep-monitor, the monitor's otpcep-signer).
+stack_child() { pgrep -P "$1" -x "$2" | head -n 1; }
 
 # stack_wrong_code CODE: another 6-digit code.
 stack_wrong_code() {

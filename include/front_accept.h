@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
+/*
+ * The FastCGI accept path (issue 10): one thread polls the listening socket
+ * and the accepted connections, and hands a connection to a worker only once
+ * it is readable. No lock is held while reading from a peer, every peer has
+ * a deadline, accept errors are logged and retried with a back-off, and
+ * connections are taken from the kernel's backlog only while workers are
+ * free to serve them (overload waits in the backlog). docs/design.md.
+ */
+#ifndef OTPCEP_FRONT_ACCEPT_H
+#define OTPCEP_FRONT_ACCEPT_H
+
+#include <stdbool.h>
+
+struct config;
+struct front_accept;
+struct front_listener;
+
+/*
+ * Raises RLIMIT_NOFILE to what `workers` may need (up to the hard limit),
+ * and says so when it cannot.
+ */
+void front_accept_raise_nofile(unsigned workers);
+
+/* Starts the accept thread on l (which must outlive it); NULL after logging. */
+struct front_accept *front_accept_start(struct front_listener *l,
+    const struct config *cfg);
+
+/*
+ * Worker side: blocks until a connection is readable and returns it (the
+ * caller owns it), or -1 once the front stops and nothing is left to serve.
+ */
+int front_accept_take(struct front_accept *fa, bool *kept);
+
+/* A connection the web server keeps open (FCGI_KEEP_CONN) comes back here. */
+void front_accept_give_back(struct front_accept *fa, int fd);
+
+/*
+ * SIGTERM: no new connection is taken; what was accepted is served. Our own
+ * socket is drained first (its queued connections are accepted and served,
+ * not reset); an inherited one keeps its queue for the next process.
+ */
+void front_accept_stop(struct front_accept *fa);
+
+/* After the workers have returned: joins the thread, frees everything. */
+void front_accept_free(struct front_accept *fa);
+
+#endif

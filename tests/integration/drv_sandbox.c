@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
+/*
+ * drv_sandbox serve|signer CALL: enters the responder's own sandbox for that
+ * kind of process (src/sandbox.c, the code the responder runs), prints
+ * "ENTERED", then makes CALL:
+ *   ok      what every process does (memory, time, a thread when serving,
+ *           an AF_UNIX socket for syslog): exits 0
+ *   execve  runs /bin/true          fork     a new process
+ *   inet    an AF_INET socket       ptrace   PTRACE_TRACEME
+ * Before entering it prints "CALL NAME NR N", N the call's number here.
+ * Each forbidden call must kill the process by SIGSYS with one line on stderr.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "sandbox.h"
+
+static void *
+thread_main(void *arg)
+{
+	return arg;
+}
+
+static int
+allowed(enum sandbox_role role)
+{
+	struct timespec ts;
+	pthread_t t;
+	void *p = malloc(1 << 20);
+	int fd;
+
+	if (p == NULL || clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 1;
+	free(p);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) < 0)
+		return 1;
+	close(fd);
+	if (role == SANDBOX_SERVE && (pthread_create(&t, NULL, thread_main,
+	    NULL) != 0 || pthread_join(t, NULL) != 0))
+		return 1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum sandbox_role role;
+	const char *call;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: drv_sandbox serve|signer CALL\n");
+		return 2;
+	}
+	role = strcmp(argv[1], "signer") == 0 ? SANDBOX_SIGNER : SANDBOX_SERVE;
+	call = argv[2];
+	/* The number the SIGSYS line must name. */
+	printf("CALL %s NR %d\n", call, seccomp_syscall_resolve_name(
+	    strcmp(call, "inet") == 0 ? "socket" : strcmp(call, "fork") == 0 ?
+	    "clone" : call));
+	if (sandbox_enter(role) != 0)
+		return 3;
+	printf("ENTERED\n");
+	fflush(stdout);
+	if (strcmp(call, "ok") == 0)
+		return allowed(role);
+	if (strcmp(call, "execve") == 0)
+		execl("/bin/true", "true", (char *)NULL);
+	else if (strcmp(call, "fork") == 0)
+		(void)fork();
+	else if (strcmp(call, "inet") == 0)
+		(void)socket(AF_INET, SOCK_STREAM, 0);
+	else if (strcmp(call, "ptrace") == 0)
+		(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	printf("SURVIVED %s\n", call);
+	return 0;
+}

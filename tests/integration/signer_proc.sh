@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors.
+# The signer process (issue 11) through the whole stack (lighttpd, slapd,
+# FreeRADIUS): after real Success requests, the signing key's secret numbers
+# (RSA d, p, q; the P-256 private scalar), in both byte orders, are in the
+# memory of the signer process and of no process that holds the FastCGI
+# socket (drv_memscan reads /proc/PID/mem). The signer killed by pid under
+# load: every answer Success or OtherError, a new signer, then Success again.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_stack.sh"
+DN="CN=User 1,CN=Users,DC=domain1,DC=corp,DC=company,DC=com"
+UPN="user1@domain1.corp.company.com"
+SCAN="$TOP/build/tests/drv_memscan"
+
+if ! stack_start lighttpd >"$T/stack.out" 2>&1; then
+	t_fail "the stack did not start: $(tail -5 "$T/stack.out")"
+	t_done
+fi
+stack_csr u1 "$DN" "$UPN" || t_fail "CSR u1"
+post() { stack_enroll "$1" "$2" "$STACK_DIR/u1.csr.der"; }
+# holders SOCKET: every process that holds the listening socket.
+holders() { ss -Hxlp src "$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u; }
+
+# A second responder and web server with a P-256 signing key.
+pki_key sign-ec ec && pki_issue sign-ec sign-ec || t_fail "the P-256 signing pair"
+stack_conf "$STACK_DIR/ec.conf" "$STACK_DIR/ec.sock" \
+	"signing_cert = $PKI/sign-ec.pem" "signing_key = $PKI/sign-ec.key"
+if stack_responder ec "$STACK_DIR/ec.conf" && stack_web ecweb "$STACK_DIR/ec.sock"; then
+	EC_URL=$STACK_WEB_URL EC_PID=$STACK_RESPONDER_PID
+else
+	t_fail "the P-256 responder did not start"
+	t_done
+fi
+
+# --- the key is in the signer only -----------------------------------------
+# scan NAME KEY SOCKET PID URL
+scan() {
+	for i in 1 2 3; do post "$T/$1-ok$i" "$5"; done
+	t_check_response "$1: a real request gets Success" "$T/$1-ok1" 200 Success
+	mon=$(stack_child "$4" otpcep-monitor)
+	sig=$(stack_child "$mon" otpcep-signer)
+	t_check "$1: the responder forked a monitor and a signer" test -n "$mon" -a -n "$sig"
+	hold=$(holders "$3")
+	t_check "$1: the responder holds the FastCGI socket" sh -c "echo '$hold' | grep -qx '$4'"
+	t_check "$1: the monitor and the signer do not hold it" \
+		sh -c "! echo '$hold' | grep -qx -e '$mon' -e '$sig'"
+	# shellcheck disable=SC2086
+	if ! "$SCAN" "$2" $hold "$sig" >"$T/$1.scan" 2>&1; then
+		t_fail "$1: the memory scan failed: $(cat "$T/$1.scan")"
+		return
+	fi
+	cat "$T/$1.scan"
+	t_check "$1: the scanner finds the key's secret numbers in the signer" \
+		sh -c "grep '^$sig ' '$T/$1.scan' | grep -qv 'found 0$'"
+	for p in $hold; do
+		t_check "$1: none in pid $p, which holds the FastCGI socket" \
+			grep -q "^$p .* found 0\$" "$T/$1.scan"
+	done
+}
+scan rsa "$PKI/sign-rsa.key" "$STACK_DIR/otpcep.sock" "$STACK_OTPCEP_PID" "$STACK_URL"
+grep -q 'p/\|q/\|d/' "$T/rsa.scan" || t_fail "rsa: no RSA number named in the scan"
+scan p256 "$PKI/sign-ec.key" "$STACK_DIR/ec.sock" "$EC_PID" "$EC_URL"
+
+# --- the signer killed under load ---------------------------------------------
+mon=$(stack_child "$STACK_OTPCEP_PID" otpcep-monitor)
+old=$(stack_child "$mon" otpcep-signer)
+pids=""
+for i in $(seq 1 24); do
+	post "$T/load$i" "$STACK_URL" &
+	pids="$pids $!"
+	[ "$i" = 6 ] && kill -9 "$old"
+	sleep 0.05
+done
+for p in $pids; do wait "$p"; done
+ok=0 other=0 bad=0
+for i in $(seq 1 24); do
+	if grep -q 'statusCode="Success"' "$T/load$i" 2>/dev/null; then ok=$((ok + 1))
+	elif grep -q 'statusCode="OtherError"' "$T/load$i" 2>/dev/null; then other=$((other + 1))
+	else bad=$((bad + 1)); echo "load$i:"; head -n 3 "$T/load$i"; fi
+done
+t_check "signer killed under load: every answer Success or OtherError ($ok + $other)" test "$bad" -eq 0
+i=0
+while new=$(stack_child "$mon" otpcep-signer) && { [ -z "$new" ] || [ "$new" = "$old" ]; } && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+t_check "a new signer process ($old -> $new)" test -n "$new" -a "$new" != "$old"
+t_check "its death and restart are logged" \
+	grep -q "signer process (pid $old) was killed by signal 9.*starting a new one" "$STACK_DIR/main.log"
+post "$T/after" "$STACK_URL"
+t_check_response "after the restart: Success" "$T/after" 200 Success
+t_check "the responder kept running" kill -0 "$STACK_OTPCEP_PID"
+t_done
