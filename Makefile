@@ -207,7 +207,7 @@ lint:
 # The systemd units with the real paths of this installation.
 # The paths written into the units: build/.paths changes when they do, so
 # that the units are made again for another PREFIX, and only then.
-PATHS_NOW := $(shell mkdir -p build && p='$(SBINDIR) $(SYSCONFDIR)' && \
+PATHS_NOW := $(shell mkdir -p build && p='$(SBINDIR) $(BINDIR) $(SYSCONFDIR)' && \
 	{ [ "$$(cat build/.paths 2>/dev/null)" = "$$p" ] || echo "$$p" >build/.paths; })
 build/systemd/%: etc/systemd/%.in build/.paths
 	@mkdir -p build/systemd
