@@ -166,6 +166,9 @@ bool dcerpc_syntax_equal(const struct dcerpc_syntax *a,
 /* 16-byte wire form, and back. */
 void dcerpc_uuid_put(uint8_t out[16], const struct dcerpc_uuid *u);
 void dcerpc_uuid_get(const uint8_t in[16], struct dcerpc_uuid *u);
+/* C706 12.6.3.1: p_syntax_id_t's 20-byte wire form, and back. */
+void dcerpc_syntax_put(uint8_t out[20], const struct dcerpc_syntax *s);
+void dcerpc_syntax_get(const uint8_t in[20], struct dcerpc_syntax *s);
 
 /* C706 14.2: the NDR 2.0 transfer syntax 8a885d04-1ceb-11c9-9fe8-08002b104860 v2. */
 extern const struct dcerpc_syntax dcerpc_syntax_ndr;

@@ -72,6 +72,22 @@ enum dcerpc_err dcerpc_client_call(struct dcerpc_conn *conn, uint16_t opnum,
     const uint8_t *stub, size_t stub_len, size_t max_resp, uint8_t **resp,
     size_t *resp_len, uint32_t *fault_status);
 
+/*
+ * Both sides: sends a stub as request or response fragments of at most
+ * max_xmit_frag, sealed when conn->sec is at packet privacy.
+ */
+enum dcerpc_err dcerpc_send_call(struct dcerpc_conn *conn, uint8_t ptype,
+    uint32_t call_id, uint16_t opnum, const uint8_t *stub, size_t stub_len);
+/*
+ * Both sides: reads fragments of ptype (call_id 0: any, the first one's)
+ * until LAST_FRAG, unsealing them, into ra. *first gets the first
+ * fragment's decoded header (may be NULL). A fault answering a request
+ * returns DCERPC_E_FAULT with *fault.
+ */
+enum dcerpc_err dcerpc_recv_call(struct dcerpc_conn *conn, uint8_t ptype,
+    uint32_t call_id, struct dcerpc_reasm *ra, struct dcerpc_pdu *first,
+    uint32_t *fault);
+
 /* ---- Server side. ---- */
 
 struct dcerpc_call_info {

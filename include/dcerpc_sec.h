@@ -191,4 +191,13 @@ enum dcerpc_err dcerpc_vt_append(uint8_t *out, size_t cap, size_t stub_len,
 enum dcerpc_err dcerpc_vt_parse(const uint8_t *stub, size_t stub_len,
     size_t ndr_end, struct dcerpc_vt *vt);
 
+/*
+ * For a server that does not know where the NDR data ends: looks for the
+ * signature at 4-aligned offsets backwards from the end. On DCERPC_OK,
+ * *vt_off is where the trailer starts (stub_len when there is none: vt
+ * zeroed). A signature that does not parse to the end fails.
+ */
+enum dcerpc_err dcerpc_vt_find(const uint8_t *stub, size_t stub_len,
+    struct dcerpc_vt *vt, size_t *vt_off);
+
 #endif

@@ -75,6 +75,16 @@ time_t signer_not_after(const struct signer_cert *c);
 const char *signer_serial(const struct signer_cert *c);
 
 /*
+ * Something a caller keeps with the snapshot as long as it lives (step 4's
+ * DER template, src/cmc.c): NULL until set. signer_cert_set_aux() attaches
+ * p, to be freed with free_fn with the snapshot, unless another thread
+ * attached one first: then p is freed now. Returns the one attached.
+ */
+void *signer_cert_aux(struct signer_cert *c);
+void *signer_cert_set_aux(struct signer_cert *c, void *p,
+    void (*free_fn)(void *));
+
+/*
  * Signs data with the key, hashing it with signer_digest() (PKCS#1 v1.5 for
  * RSA, DER ECDSA-Sig-Value for EC). On SIGNER_OK *sig is new; free() it.
  * In a serving process the signer process signs, if c is still its current

@@ -45,6 +45,8 @@ struct signer_cert {
 	time_t not_before;
 	time_t not_after;
 	char serial[64];		/* hex, for log lines */
+	_Atomic(void *) aux;		/* signer_cert_set_aux() */
+	void (*aux_free)(void *);
 };
 
 /* A serving process waits at most this long for one answer of the signer. */

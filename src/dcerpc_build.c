@@ -26,14 +26,6 @@ put_hdr(uint8_t *out, uint8_t ptype, uint8_t flags, uint16_t auth_length,
 	dcerpc_put32(out + 12, call_id);
 }
 
-static void
-put_syntax(uint8_t *p, const struct dcerpc_syntax *s)
-{
-	dcerpc_uuid_put(p, &s->uuid);
-	dcerpc_put16(p + 16, s->ver_major);
-	dcerpc_put16(p + 18, s->ver_minor);
-}
-
 /*
  * Appends pad zero bytes, the sec_trailer and the auth_value at off, sets
  * frag_length; the whole PDU must fit in cap and in 16 bits.
@@ -105,10 +97,10 @@ dcerpc_build_bind(uint8_t *out, size_t cap, size_t *out_len, uint8_t ptype,
 		dcerpc_put16(out + off, ctx[i].context_id);
 		out[off + 2] = ctx[i].n_transfer;
 		out[off + 3] = 0;
-		put_syntax(out + off + 4, &ctx[i].abstract);
+		dcerpc_syntax_put(out + off + 4, &ctx[i].abstract);
 		off += 24;
 		for (j = 0; j < ctx[i].n_transfer; j++, off += 20)
-			put_syntax(out + off, &ctx[i].transfer[j]);
+			dcerpc_syntax_put(out + off, &ctx[i].transfer[j]);
 	}
 	/* every element is a multiple of 4: no padding before the trailer */
 	return finish(out, cap, off, out_len, auth, 0);
@@ -147,7 +139,7 @@ dcerpc_build_bind_ack(uint8_t *out, size_t cap, size_t *out_len,
 	for (i = 0; i < n_results; i++, off += 24) {
 		dcerpc_put16(out + off, results[i].result);
 		dcerpc_put16(out + off + 2, results[i].reason);
-		put_syntax(out + off + 4, &results[i].transfer);
+		dcerpc_syntax_put(out + off + 4, &results[i].transfer);
 	}
 	return finish(out, cap, off, out_len, auth, 0);
 }

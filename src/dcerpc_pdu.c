@@ -155,13 +155,20 @@ dcerpc_uuid_get(const uint8_t in[16], struct dcerpc_uuid *u)
 	memcpy(u->node, in + 10, 6);
 }
 
-/* C706 12.6.3.1: p_syntax_id_t, 20 bytes. */
-static void
-syntax_get(const uint8_t *p, struct dcerpc_syntax *s)
+void
+dcerpc_syntax_get(const uint8_t in[20], struct dcerpc_syntax *s)
 {
-	dcerpc_uuid_get(p, &s->uuid);
-	s->ver_major = dcerpc_get16(p + 16);
-	s->ver_minor = dcerpc_get16(p + 18);
+	dcerpc_uuid_get(in, &s->uuid);
+	s->ver_major = dcerpc_get16(in + 16);
+	s->ver_minor = dcerpc_get16(in + 18);
+}
+
+void
+dcerpc_syntax_put(uint8_t out[20], const struct dcerpc_syntax *s)
+{
+	dcerpc_uuid_put(out, &s->uuid);
+	dcerpc_put16(out + 16, s->ver_major);
+	dcerpc_put16(out + 18, s->ver_minor);
 }
 
 /* The fixed size of each ptype's header, or 0 for an unknown ptype. */
@@ -252,12 +259,12 @@ decode_bind(const uint8_t *p, size_t off, size_t end, struct dcerpc_pdu *pdu)
 		if (c->n_transfer == 0 ||
 		    c->n_transfer > DCERPC_MAX_TRANSFER_SYNTAXES)
 			return DCERPC_E_BAD_BODY;
-		syntax_get(p + off + 4, &c->abstract);
+		dcerpc_syntax_get(p + off + 4, &c->abstract);
 		off += 24;
 		if ((end - off) / 20 < c->n_transfer)
 			return DCERPC_E_TRUNCATED;
 		for (j = 0; j < c->n_transfer; j++, off += 20)
-			syntax_get(p + off, &c->transfer[j]);
+			dcerpc_syntax_get(p + off, &c->transfer[j]);
 	}
 	/* Only the alignment before the auth trailer may follow. */
 	if (end - off > 15)
@@ -308,7 +315,7 @@ decode_bind_ack(const uint8_t *p, size_t off, size_t end,
 		r->reason = dcerpc_get16(p + off + 2);
 		if (r->result > DCERPC_RESULT_NEGOTIATE_ACK)
 			return DCERPC_E_BAD_BODY;
-		syntax_get(p + off + 4, &r->transfer);
+		dcerpc_syntax_get(p + off + 4, &r->transfer);
 	}
 	if (end - off > 15)
 		return DCERPC_E_BAD_BODY;

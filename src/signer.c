@@ -485,6 +485,26 @@ signer_serial(const struct signer_cert *c)
 	return c->serial;
 }
 
+void *
+signer_cert_aux(struct signer_cert *c)
+{
+	return atomic_load(&c->aux);
+}
+
+void *
+signer_cert_set_aux(struct signer_cert *c, void *p, void (*free_fn)(void *))
+{
+	void *expected = NULL;
+
+	if (atomic_compare_exchange_strong(&c->aux, &expected, p)) {
+		/* Read only when the last reference goes (after ours). */
+		c->aux_free = free_fn;
+		return p;
+	}
+	free_fn(p);
+	return expected;
+}
+
 enum signer_result
 signer_sign(const struct signer_cert *c, const uint8_t *data, size_t data_len,
     uint8_t **sig, size_t *sig_len)

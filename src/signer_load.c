@@ -77,6 +77,8 @@ signer_cert_free(struct signer_cert *c)
 		gnutls_free(c->der[i].data);
 	free(c->der);
 	free(c->sig_oid_buf);
+	if (atomic_load(&c->aux) != NULL && c->aux_free != NULL)
+		c->aux_free(atomic_load(&c->aux));
 	if (c->sign_lock) {
 		pthread_mutex_destroy(c->sign_lock);
 		free(c->sign_lock);

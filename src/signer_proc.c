@@ -425,7 +425,8 @@ signer_proc_start(const struct config *cfg)
 			log_warn("signer: setting up the monitor");
 			_exit(1);
 		}
-		if (sandbox_drop_privileges(cfg) != 0 ||
+		/* The serving process warns about root without `user`. */
+		if ((cfg->user != NULL && sandbox_drop_privileges(cfg) != 0) ||
 		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 			_exit(1);
 		signer_proc_monitor(cfg, SIGNER_LINK_FD, serving);

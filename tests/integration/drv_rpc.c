@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
+/*
+ * Driver for tests/integration/rpc.sh: both ends of the DCE/RPC library.
+ *
+ *   drv_rpc serve EPM_PORT ICPR_PORT KEYTAB
+ *       an endpoint mapper and a CertServerRequest echo on 127.0.0.1, the
+ *       same library as the client (dcerpc_serve, GSS acceptor with KEYTAB);
+ *       one child per connection; stops on SIGTERM. The echo answers
+ *       CR_DISP_ISSUED with the request reversed as the certificate, a
+ *       chain of RESP_KB (from the attributes "size:N") kilobytes, and
+ *       "peer=<principal> level=<n> authority=<a> attributes=<...>" as the
+ *       disposition message; unauthenticated or below privacy it answers
+ *       E_ACCESSDENIED as AD CS does.
+ *   drv_rpc submit HOST EPM_PORT SPN AUTHTYPE CRED REQ_BYTES [ATTRS]
+ *       icpr_submit with CRED "keytab:FILE:PRINCIPAL", "ccache:NAME" or
+ *       "default"; prints the outcome as key=value lines.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "dcerpc_conn.h"
+#include "epm.h"
+#include "hresult.h"
+#include "icpr.h"
+
+static volatile sig_atomic_t stop;
+static uint16_t icpr_port;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static enum dcerpc_err
+epm_call(void *arg, const struct dcerpc_call_info *info, const uint8_t *stub,
+    size_t stub_len, uint8_t **out, size_t *out_len, uint32_t *fault)
+{
+	struct epm_tower want, t;
+	struct ndr_out o;
+	enum dcerpc_err r;
+	size_t end;
+	bool known;
+
+	(void)arg;
+	if (info->opnum != EPM_OPNUM_MAP) {
+		*fault = DCERPC_NCA_S_OP_RNG_ERROR;
+		return DCERPC_E_FAULT;
+	}
+	if ((r = epm_map_request_parse(stub, stub_len, &want, &end)) !=
+	    DCERPC_OK)
+		return r;
+	known = dcerpc_syntax_equal(&want.iface, &icpr_syntax);
+	t = want;
+	t.port = icpr_port;
+	t.ip[0] = 127;
+	t.ip[1] = 0;
+	t.ip[2] = 0;
+	t.ip[3] = 1;
+	ndr_out_init(&o);
+	r = epm_map_response_build(&t, known ? 1 : 0,
+	    known ? 0 : EPM_S_NOT_REGISTERED, &o);
+	*out = o.data;
+	*out_len = o.len;
+	return r;
+}
+
+static enum dcerpc_err
+icpr_call(void *arg, const struct dcerpc_call_info *info, const uint8_t *stub,
+    size_t stub_len, uint8_t **out, size_t *out_len, uint32_t *fault)
+{
+	struct icpr_request req;
+	struct icpr_response resp;
+	struct ndr_out o;
+	enum dcerpc_err r;
+	uint8_t *rev = NULL, *chain = NULL;
+	char msg[1024];
+	size_t end, i, kb = 0;
+	const char *sz;
+
+	(void)arg;
+	if (info->opnum != ICPR_OPNUM_CERT_SERVER_REQUEST) {
+		*fault = DCERPC_NCA_S_OP_RNG_ERROR;
+		return DCERPC_E_FAULT;
+	}
+	if ((r = icpr_request_decode(stub, stub_len, &req, &end)) != DCERPC_OK)
+		return r;
+	memset(&resp, 0, sizeof(resp));
+	resp.request_id = req.request_id ? req.request_id : 42;
+	if (info->auth_level != DCERPC_AUTHN_LEVEL_PKT_PRIVACY) {
+		resp.disposition = CR_DISP_ERROR;
+		resp.status = HR_E_ACCESSDENIED;
+	} else {
+		resp.disposition = CR_DISP_ISSUED;
+		rev = malloc(req.request.len + 1);
+		for (i = 0; i < req.request.len; i++)
+			rev[i] = req.request.data[req.request.len - 1 - i];
+		resp.encoded_cert.data = rev;
+		resp.encoded_cert.len = req.request.len;
+		if (req.attributes != NULL &&
+		    (sz = strstr(req.attributes, "size:")) != NULL)
+			kb = strtoul(sz + 5, NULL, 10);
+		if (kb > 0 && kb < 4096) {
+			chain = malloc(kb * 1024);
+			for (i = 0; i < kb * 1024; i++)
+				chain[i] = (uint8_t)(i * 7);
+			resp.cert_chain.data = chain;
+			resp.cert_chain.len = kb * 1024;
+		}
+	}
+	snprintf(msg, sizeof(msg), "peer=%s level=%u authority=%s "
+	    "attributes=%s", info->peer_name ? info->peer_name : "-",
+	    (unsigned)info->auth_level, req.authority ? req.authority : "-",
+	    req.attributes ? req.attributes : "-");
+	resp.disposition_message = msg;
+	ndr_out_init(&o);
+	r = icpr_response_encode(&resp, &o);
+	*out = o.data;
+	*out_len = o.len;
+	free(rev);
+	free(chain);
+	icpr_request_clear(&req);
+	return r;
+}
+
+static int
+listen_on(uint16_t port)
+{
+	struct sockaddr_in a;
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons(port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(fd, 16) != 0) {
+		perror("bind");
+		exit(1);
+	}
+	return fd;
+}
+
+static int
+serve(uint16_t epm_port, const char *keytab)
+{
+	struct dcerpc_server_iface epm_if = { epm_syntax, epm_call, NULL };
+	struct dcerpc_server_iface icpr_if = { icpr_syntax, icpr_call, NULL };
+	struct dcerpc_gss_params gp;
+	struct sigaction sa;
+	struct pollfd pfd[2];
+	int i;
+
+	memset(&gp, 0, sizeof(gp));
+	gp.acceptor = true;
+	gp.keytab = keytab;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGCHLD, SIG_IGN);
+	pfd[0].fd = listen_on(epm_port);
+	pfd[1].fd = listen_on(icpr_port);
+	pfd[0].events = pfd[1].events = POLLIN;
+	printf("listening\n");
+	fflush(stdout);
+	while (!stop) {
+		if (poll(pfd, 2, 500) <= 0)
+			continue;
+		for (i = 0; i < 2; i++) {
+			struct dcerpc_server_params sp;
+			struct dcerpc_conn *conn;
+			enum dcerpc_err r;
+			int fd;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			if ((fd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC |
+			    SOCK_NONBLOCK)) < 0)
+				continue;
+			if (fork() != 0) {
+				close(fd);
+				continue;
+			}
+			memset(&sp, 0, sizeof(sp));
+			sp.ifaces = i == 0 ? &epm_if : &icpr_if;
+			sp.n_ifaces = 1;
+			sp.gss = i == 0 ? NULL : &gp;
+			sp.sec_addr = i == 0 ? "135" : "icpr";
+			conn = malloc(sizeof(*conn));
+			dcerpc_conn_init_fd(conn, fd, 20000);
+			r = dcerpc_serve(conn, &sp);
+			fprintf(stderr, "connection on %s: %s%s%s\n",
+			    i == 0 ? "epm" : "icpr", dcerpc_strerror(r),
+			    conn->error[0] ? ": " : "", conn->error);
+			dcerpc_conn_close(conn);
+			free(conn);
+			_exit(r == DCERPC_OK ? 0 : 1);
+		}
+	}
+	return 0;
+}
+
+static int
+submit(int argc, char **argv)
+{
+	struct icpr_client_params p;
+	struct icpr_request req;
+	struct icpr_response resp;
+	uint8_t *stub = NULL, *reqbytes;
+	char err[512], *cred = argv[6], *colon;
+	size_t n = strtoul(argv[7], NULL, 10), i;
+	uint32_t fault = 0;
+	enum dcerpc_err r;
+	bool ok;
+
+	memset(&p, 0, sizeof(p));
+	p.host = argv[2];
+	p.epm_port = (uint16_t)atoi(argv[3]);
+	p.spn = argv[4];
+	p.auth_type = (uint8_t)atoi(argv[5]);
+	p.timeout_ms = 20000;
+	if (strncmp(cred, "keytab:", 7) == 0) {
+		p.keytab = cred + 7;
+		if ((colon = strchr(cred + 7, ':')) != NULL) {
+			*colon = '\0';
+			p.principal = colon + 1;
+		}
+	} else if (strncmp(cred, "ccache:", 7) == 0) {
+		p.ccache = cred + 7;
+	}
+	reqbytes = malloc(n + 1);
+	for (i = 0; i < n; i++)
+		reqbytes[i] = (uint8_t)(i % 251);
+	memset(&req, 0, sizeof(req));
+	req.flags = ICPR_CR_IN_BINARY | ICPR_CR_IN_PKCS10;
+	req.authority = "Test CA";
+	req.attributes = argc > 8 ? argv[8] : "CertificateTemplate:DAOTPRA";
+	req.request.data = reqbytes;
+	req.request.len = n;
+	r = icpr_submit(&p, &req, &resp, &stub, &fault, err, sizeof(err));
+	printf("result=%s\n", dcerpc_strerror(r));
+	if (r != DCERPC_OK) {
+		printf("error=%s\nfault=0x%08x\n", err, (unsigned)fault);
+		free(reqbytes);
+		return 1;
+	}
+	ok = resp.encoded_cert.len == n;
+	for (i = 0; ok && i < n; i++)
+		ok = resp.encoded_cert.data[i] == reqbytes[n - 1 - i];
+	printf("disposition=%s\nstatus=%s\nrequest_id=%u\ncert_ok=%s\n"
+	    "chain_len=%zu\nmessage=%s\n",
+	    hresult_disposition_name(resp.disposition),
+	    hresult_name(resp.status) ? hresult_name(resp.status) : "?",
+	    (unsigned)resp.request_id, ok ? "yes" : "no", resp.cert_chain.len,
+	    resp.disposition_message ? resp.disposition_message : "");
+	icpr_response_clear(&resp);
+	free(stub);
+	free(reqbytes);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[1], "serve") == 0) {
+		icpr_port = (uint16_t)atoi(argv[3]);
+		return serve((uint16_t)atoi(argv[2]), argv[4]);
+	}
+	if (argc >= 8 && strcmp(argv[1], "submit") == 0)
+		return submit(argc, argv);
+	fprintf(stderr, "usage: drv_rpc serve EPM_PORT ICPR_PORT KEYTAB\n"
+	    "       drv_rpc submit HOST EPM_PORT SPN AUTHTYPE CRED N [ATTRS]\n");
+	return 64;
+}
