@@ -32,7 +32,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION = $(shell sed -n 's/^\#define OTPCEP_VERSION "\(.*\)"/\1/p' include/otpcep.h)
 
-PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi libmicrohttpd libseccomp
+PKGS = gnutls libtasn1 libxml-2.0 ldap fcgi libmicrohttpd libseccomp hogweed
 CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -45,7 +45,7 @@ endif
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) \
 	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(RPC_CFLAGS)
 ALL_CPPFLAGS = -D_GNU_SOURCE -Iinclude -Ibuild/gen $(CPPFLAGS) -MMD -MP
-LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring -lgmp -lpthread
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 # MIT Kerberos GSS-API for the DCE/RPC library (src/dcerpc_gss.c,
 # src/dcerpc_krb5key.c): linked into the tools, tests, drivers, benchmarks

@@ -22,30 +22,14 @@ struct csr_strs {
 };
 
 /*
- * A distinguished name, RDN by RDN in the order of its RFC 4514 string; each
- * AVA has its type as an OID (or an upper-cased name GnuTLS and this file
- * both do not map) and its value normalised: unescaped, leading and trailing
- * spaces dropped, inner runs of spaces made one, ASCII letters lower-cased.
- * The AVAs of a multi-valued RDN are sorted.
+ * A distinguished name (struct dir_dn, parsed by libldap through the
+ * directory module) as step 1 compares it: each AVA's type an OID (or an
+ * upper-cased name this file does not map), each string value with
+ * insignificant spaces removed, case folded and NFKC (RFC 4518), the AVAs
+ * of a multi-valued RDN sorted.
  */
-struct csr_ava {
-	char *type;
-	char *value;
-	bool hex;	/* value was #hexstring (BER, not a string) */
-};
+struct dir_dn;
 
-struct csr_rdn {
-	struct csr_ava *ava;
-	size_t n;
-};
-
-struct csr_dn {
-	struct csr_rdn *rdn;
-	size_t n;
-};
-
-/* ASCII case-insensitive equality; false when either is NULL. */
-bool csr_ascii_eq(const char *a, const char *b);
 bool csr_is_digit(char c);
 
 /* Appends a copy of s (len bytes); false when out of memory. */
@@ -53,15 +37,16 @@ bool csr_strs_add(struct csr_strs *l, const char *s, size_t len);
 void csr_strs_free(struct csr_strs *l);
 
 /*
- * Parses an RFC 4514 string into *dn (also accepts spaces around the
- * separators, as people write DNs). Returns CSR_OK, CSR_MALFORMED or
- * CSR_NOMEM.
+ * Parses an RFC 4514 string into *dn (libldap's ldap_str2dn, which also
+ * takes spaces around the separators, as people write DNs) and normalises
+ * it for comparison. Returns CSR_OK, CSR_MALFORMED (not a DN, or a value
+ * that is not UTF-8) or CSR_NOMEM.
  */
-enum csr_result csr_dn_parse(const char *s, struct csr_dn *dn);
+enum csr_result csr_dn_parse(const char *s, struct dir_dn *dn);
 /* True when a and b are the same name, RDN by RDN. */
-bool csr_dn_equal(const struct csr_dn *a, const struct csr_dn *b);
+bool csr_dn_equal(const struct dir_dn *a, const struct dir_dn *b);
 /* Moves every emailAddress AVA of dn into emails (see csr_dn.c). */
-enum csr_result csr_dn_take_emails(struct csr_dn *dn, struct csr_strs *emails);
-void csr_dn_free(struct csr_dn *dn);
+enum csr_result csr_dn_take_emails(struct dir_dn *dn, struct csr_strs *emails);
+void csr_dn_free(struct dir_dn *dn);
 
 #endif

@@ -72,8 +72,9 @@
 /* Bounds on what a bind may list (C706 12.6.3.1: p_cont_list_t). */
 #define DCERPC_MAX_CONTEXTS		8
 #define DCERPC_MAX_TRANSFER_SYNTAXES	4
-/* MS-RPCE 2.2.2.1: auth_length beyond this is a lie or an attack. */
-#define DCERPC_AUTH_VALUE_MAX		16384
+/* auth_length beyond this is a lie or an attack: Windows' MaxTokenSize
+ * default (48000) bounds a Kerberos token with a large PAC. */
+#define DCERPC_AUTH_VALUE_MAX		48000
 
 /* C706 12.6.3.1 / Appendix N: bind_nak reasons and context results. */
 #define DCERPC_BIND_NAK_REASON_NOT_SPECIFIED		0

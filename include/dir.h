@@ -9,6 +9,7 @@
 #ifndef OTPCEP_DIR_H
 #define OTPCEP_DIR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "otpcep.h"
@@ -95,6 +96,47 @@ char *dir_filter_escape(const char *value, size_t value_len);
  * Returns a new string, NULL when out of memory.
  */
 char *dir_filter_build(const char *tmpl, const char *value, size_t value_len);
+
+/*
+ * A distinguished name as libldap parses it (RFC 4514): RDN by RDN in the
+ * string's order, each AVA with its type as written ("CN" or "2.5.4.3") and
+ * its value unescaped (value_len bytes, NUL-terminated, no NUL inside), or
+ * for a #hexstring (BER) value the lower-case hex digits with hex set.
+ */
+struct dir_ava {
+	char *type;
+	char *value;
+	size_t value_len;
+	bool hex;
+};
+
+struct dir_rdn {
+	struct dir_ava *ava;
+	size_t n;
+};
+
+struct dir_dn {
+	struct dir_rdn *rdn;
+	size_t n;
+};
+
+/*
+ * Parses s into *out (free with dir_dn_free). Returns DIR_FOUND, DIR_BAD_NAME
+ * (not an RFC 4514 string, or a value with NUL) or DIR_NOMEM; *out is empty
+ * on error. The empty string is the empty DN (no RDN).
+ */
+enum dir_result dir_dn_parse(const char *s, struct dir_dn *out);
+void dir_dn_free(struct dir_dn *dn);
+
+/*
+ * Start-up: the certificate template named name (its cn or displayName)
+ * looked up in the directory's configuration partition (src/dir_template.c).
+ * DIR_FOUND with *oid (msPKI-Cert-Template-OID) and *cn, new strings; else
+ * DIR_NOT_CONFIGURED, DIR_UNAVAILABLE, DIR_NO_SUCH_USER (no such template),
+ * DIR_AMBIGUOUS or DIR_NOMEM, with what was searched in the log.
+ */
+enum dir_result dir_template_resolve(const struct dir *d, const char *name,
+    char **oid, char **cn);
 
 /*
  * otpcep --probe: connects and binds as ldap_bind_dn to the first ldap_uri

@@ -49,4 +49,16 @@ struct dir {
 const struct dir_domain *dir_domain_by_netbios(const struct dir *d,
     const char *name, size_t len);
 
+struct audit;
+struct dir_conn;
+struct ldap;
+
+/*
+ * c's connection (opened, secured and bound first when it is not), for the
+ * start-up lookups of dir_template.c; NULL, with why in a, when no server
+ * answered by deadline (clock_ms()). The connection stays c's.
+ */
+struct ldap *dir_conn_ldap(struct dir_conn *c, long long deadline,
+    struct audit *a);
+
 #endif

@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 
+#include "csr.h"
+
 struct config;
 
 struct server {
@@ -16,6 +18,8 @@ struct server {
 	struct dir *dir;
 	struct radius *radius;
 	struct signer *signer;
+	struct csr_template tmpl;	/* `template`, resolved at start-up */
+	char *tmpl_oid, *tmpl_cn;	/* owned: what the directory said */
 };
 
 struct worker {

@@ -18,4 +18,18 @@ enum utf8_controls {
  */
 bool utf8_valid(const uint8_t *s, size_t len, enum utf8_controls controls);
 
+/*
+ * The caseless form of s (len bytes of UTF-8): full Unicode case folding,
+ * then NFKC (RFC 4518 2.2, 2.3). A new NUL-terminated string of *out_len
+ * bytes (out_len may be NULL); NULL when s is not UTF-8 or out of memory.
+ */
+char *utf8_fold(const char *s, size_t len, size_t *out_len);
+
+/*
+ * Whether a and b are one name ignoring case, width and compatibility forms
+ * (utf8_fold() equal); false when either is NULL or not UTF-8. "Jörg" and
+ * "JÖRG" are equal, "Jörg" and "Jorg" are not.
+ */
+bool utf8_caseless_eq(const char *a, const char *b);
+
 #endif

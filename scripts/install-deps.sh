@@ -16,7 +16,7 @@ set -eu
 
 BUILD="gcc make pkg-config libfcgi-dev libgnutls28-dev libtasn1-6-dev libtasn1-bin
 libxml2-dev libldap-dev libcurl4-gnutls-dev libcmocka-dev libseccomp-dev
-libmicrohttpd-dev libunistring-dev libkrb5-dev"
+libmicrohttpd-dev libunistring-dev libkrb5-dev nettle-dev libgmp-dev"
 # Real peers and tools used by `make check`, `make demo` and `make bench`.
 TEST="libxml2-utils gnutls-bin openssl slapd ldap-utils freeradius freeradius-utils
 oathtool softhsm2 p11-kit lighttpd lighttpd-mod-gnutls nginx-light spawn-fcgi

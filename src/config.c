@@ -200,7 +200,7 @@ config_defaults(struct config *cfg)
 	cfg->log_facility = LOG_DAEMON;
 	cfg->health_window_s = 120;
 	cfg->require_https = true;
-	cfg->require_client_cert = false;
+	cfg->require_client_cert = true;	/* MS-OTPCE 1.3: DirectAccess clients present their computer certificate */
 	cfg->max_request_bytes = 64 * 1024;
 	cfg->allow_sha1_csr = true;
 	cfg->min_rsa_bits = 2048;

@@ -15,6 +15,8 @@
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 #include <gnutls/x509-ext.h>
+#include <nettle/ecc.h>
+#include <nettle/ecc-curve.h>
 
 #include "config.h"
 #include "csr.h"
@@ -22,13 +24,13 @@
 #include "dir.h"
 #include "log.h"
 #include "msext.h"
+#include "utf8.h"
 
 #define OID_EXTENSION_REQUEST	"1.2.840.113549.1.9.14"	/* RFC 2985 5.4.2 */
 #define OID_SAN			"2.5.29.17"		/* RFC 5280 4.2.1.6 */
 
-/* Larger RSA keys (or exponents) make one signature check cost seconds. */
+/* Larger RSA keys make one signature check cost seconds. */
 #define CSR_MAX_RSA_BITS	16384
-#define CSR_MAX_RSA_EXP_BYTES	4
 
 /*
  * GnuTLS decodes the whole extensionRequest again for each extension read,
@@ -40,10 +42,10 @@
 #define CSR_OID_MAX		128
 
 struct csr {
-	struct csr_dn subject;		/* without its emailAddress AVAs */
+	struct dir_dn subject;		/* without its emailAddress AVAs */
 	struct csr_strs emails;		/* subject emailAddress and SAN rfc822Name */
 	struct csr_strs upns;		/* SAN otherName UPN */
-	struct csr_dn *san_dn;		/* SAN directoryName */
+	struct dir_dn *san_dn;		/* SAN directoryName */
 	size_t san_dn_n;
 	char *san_other;		/* first SAN entry of another kind */
 	struct msext_client_info client_info;
@@ -82,8 +84,7 @@ csr_strerror(enum csr_result r)
 
 /* ---- the request ---- */
 
-/* True when s is an OID in dotted digits (then `template` is an OID). */
-static bool
+bool
 csr_is_oid(const char *s)
 {
 	bool digit = false;
@@ -396,28 +397,106 @@ cleanup:
 	return ret;
 }
 
-/* RSA at least min_rsa_bits (and not absurdly large); EC on P-256/384/521. */
+/* out (initialised) set to the unsigned big-endian n. */
+static void
+csr_mpz(mpz_t out, const gnutls_datum_t *n)
+{
+	mpz_import(out, n->size, 1, 1, 1, 0, n->data);
+}
+
+/*
+ * RSA (RFC 8017 3.1; issue 15 item 8): the modulus of an allowed size, odd
+ * (a product of two odd primes); the public exponent odd, at least 65537
+ * (exponent 1 makes the "signature" the padded hash itself, needing no
+ * private key; 3 invites Bleichenbacher's 2006 forgeries on lax verifiers)
+ * and below 2^256 (NIST SP 800-56B 6.2.1, FIPS 186-5 A.1.1).
+ */
 static enum csr_result
-csr_check_key(const struct config *cfg, gnutls_x509_crq_t crq, struct audit *a)
+csr_check_rsa(unsigned min_bits, unsigned bits, const gnutls_datum_t *m,
+    const gnutls_datum_t *e, struct audit *a)
+{
+	mpz_t n, x;
+	enum csr_result ret = CSR_WEAK_KEY;
+
+	mpz_init(n);
+	mpz_init(x);
+	csr_mpz(n, m);
+	csr_mpz(x, e);
+	if (bits < min_bits) {
+		audit_reason(a, "step 1: RSA key of %u bits, %u required", bits,
+		    min_bits);
+	} else if (bits > CSR_MAX_RSA_BITS || bits % 8 != 0 ||
+	    mpz_sizeinbase(n, 2) != bits) {
+		/* Windows' key storage providers make RSA keys in 8-bit steps */
+		audit_reason(a, "step 1: RSA modulus of %u bits: not a size allowed "
+		    "(a multiple of 8 from %u to %u)", bits, min_bits,
+		    CSR_MAX_RSA_BITS);
+	} else if (mpz_even_p(n)) {
+		audit_reason(a, "step 1: RSA modulus is even");
+	} else if (mpz_even_p(x)) {
+		audit_reason(a, "step 1: RSA public exponent is even");
+	} else if (mpz_cmp_ui(x, 65537) < 0) {
+		audit_reason(a, "step 1: RSA public exponent %lu is below 65537",
+		    mpz_get_ui(x));
+	} else if (mpz_sizeinbase(x, 2) > 256 || mpz_cmp(x, n) >= 0) {
+		audit_reason(a, "step 1: RSA public exponent is not below 2^256");
+	} else {
+		ret = CSR_OK;
+	}
+	mpz_clear(n);
+	mpz_clear(x);
+	return ret;
+}
+
+/*
+ * EC (SEC 1 3.2.2.1; issue 15 item 8): the point lies on its curve and is
+ * not the point at infinity. nettle's ecc_point_set() checks that both
+ * coordinates are below p and that y^2 = x^3 - 3x + b; the point at
+ * infinity has no affine coordinates and fails it too.
+ */
+static bool
+csr_ec_point_valid(gnutls_ecc_curve_t curve, const gnutls_datum_t *xd,
+    const gnutls_datum_t *yd)
+{
+	const struct ecc_curve *ec;
+	struct ecc_point p;
+	mpz_t x, y;
+	bool ok;
+
+	switch (curve) {
+	case GNUTLS_ECC_CURVE_SECP256R1: ec = nettle_get_secp_256r1(); break;
+	case GNUTLS_ECC_CURVE_SECP384R1: ec = nettle_get_secp_384r1(); break;
+	case GNUTLS_ECC_CURVE_SECP521R1: ec = nettle_get_secp_521r1(); break;
+	default: return false;
+	}
+	mpz_init(x);
+	mpz_init(y);
+	csr_mpz(x, xd);
+	csr_mpz(y, yd);
+	ecc_point_init(&p, ec);
+	ok = ecc_point_set(&p, x, y) == 1;
+	ecc_point_clear(&p);
+	mpz_clear(x);
+	mpz_clear(y);
+	return ok;
+}
+
+enum csr_result
+csr_check_key(unsigned min_rsa_bits, gnutls_x509_crq_t crq, struct audit *a)
 {
 	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t m = { NULL, 0 }, e = { NULL, 0 };
 	gnutls_ecc_curve_t curve;
 	enum csr_result ret = CSR_WEAK_KEY;
 	unsigned bits = 0;
-	size_t e_len;
 	int pk;
 
 	pk = gnutls_x509_crq_get_pk_algorithm(crq, &bits);
 	switch (pk) {
 	case GNUTLS_PK_RSA:
 	case GNUTLS_PK_RSA_PSS:
-		if (bits < cfg->min_rsa_bits) {
-			audit_reason(a, "step 1: RSA key of %u bits, %u required",
-			    bits, cfg->min_rsa_bits);
-			return CSR_WEAK_KEY;
-		}
 		if (bits > CSR_MAX_RSA_BITS) {
+			/* before reading it: a huge modulus costs time */
 			audit_reason(a, "step 1: RSA key of %u bits is too large", bits);
 			return CSR_WEAK_KEY;
 		}
@@ -425,16 +504,8 @@ csr_check_key(const struct config *cfg, gnutls_x509_crq_t crq, struct audit *a)
 			audit_reason(a, "step 1: RSA key is malformed");
 			return CSR_MALFORMED;
 		}
-		e_len = e.size;
-		for (size_t i = 0; i < e.size && e.data[i] == 0; i++)
-			e_len--;
-		gnutls_free(m.data);
-		gnutls_free(e.data);
-		if (e_len > CSR_MAX_RSA_EXP_BYTES) {
-			audit_reason(a, "step 1: RSA public exponent is too large");
-			return CSR_WEAK_KEY;
-		}
-		return CSR_OK;
+		ret = csr_check_rsa(min_rsa_bits, bits, &m, &e, a);
+		goto cleanup;
 	case GNUTLS_PK_ECDSA:
 		if (gnutls_pubkey_init(&pub) < 0)
 			return CSR_NOMEM;
@@ -450,6 +521,11 @@ csr_check_key(const struct config *cfg, gnutls_x509_crq_t crq, struct audit *a)
 			audit_reason(a, "step 1: EC curve %s not allowed",
 			    gnutls_ecc_curve_get_name(curve) ?
 			    gnutls_ecc_curve_get_name(curve) : "(unknown)");
+			goto cleanup;
+		}
+		if (!csr_ec_point_valid(curve, &m, &e)) {
+			audit_reason(a, "step 1: EC public key is not a point of %s",
+			    gnutls_ecc_curve_get_name(curve));
 			goto cleanup;
 		}
 		ret = CSR_OK;
@@ -514,14 +590,19 @@ csr_check_signature(const struct config *cfg, gnutls_x509_crq_t crq,
 	return CSR_OK;
 }
 
-/* MS-OTPCE 3.2.5.1 step 1: the template MUST be named and be the configured one. */
+/*
+ * MS-OTPCE 3.2.5.1 step 1: the template MUST be named and "MUST be the one
+ * that is configured". Every template extension the request carries must
+ * name it (a CA refuses a request whose two extensions disagree,
+ * CERTSRV_E_TEMPLATE_CONFLICT), and there must be at least one.
+ */
 static enum csr_result
-csr_check_template(const struct config *cfg, const struct csr *csr,
+csr_check_template(const struct csr_template *t, const struct csr *csr,
     struct audit *a)
 {
 	char esc[96];
 
-	if (cfg->template == NULL || cfg->template[0] == '\0') {
+	if (t->oid == NULL && t->name == NULL) {
 		log_err("step 1: 'template' is not configured");
 		audit_reason(a, "step 1: no template configured");
 		return CSR_WRONG_TEMPLATE;
@@ -531,32 +612,30 @@ csr_check_template(const struct config *cfg, const struct csr *csr,
 		audit_reason(a, "step 1: the request names no template");
 		return CSR_NO_TEMPLATE;
 	}
-	if (csr_is_oid(cfg->template)) {
-		if (csr->template_oid == NULL) {
-			log_escape(esc, sizeof(esc), csr->template_name,
-			    strlen(csr->template_name));
-			audit_reason(a, "step 1: template named \"%s\" but an OID is configured", esc);
+	if (csr->template_oid != NULL) {
+		log_escape(esc, sizeof(esc), csr->template_oid,
+		    strlen(csr->template_oid));
+		if (t->oid == NULL) {
+			audit_reason(a, "step 1: template %s given by OID, but the configured name %s was not resolved to an OID", esc, t->name);
 			return CSR_WRONG_TEMPLATE;
 		}
-		if (strcmp(csr->template_oid, cfg->template) != 0) {
-			log_escape(esc, sizeof(esc), csr->template_oid,
-			    strlen(csr->template_oid));
+		if (strcmp(csr->template_oid, t->oid) != 0) {
 			audit_reason(a, "step 1: template %s is not the configured one", esc);
 			return CSR_WRONG_TEMPLATE;
 		}
-		return CSR_OK;
 	}
-	if (csr->template_name == NULL || csr->template_name[0] == '\0') {
-		log_escape(esc, sizeof(esc), csr->template_oid,
-		    strlen(csr->template_oid));
-		audit_reason(a, "step 1: template %s given by OID but a name is configured", esc);
-		return CSR_WRONG_TEMPLATE;
-	}
-	if (!csr_ascii_eq(csr->template_name, cfg->template)) {
+	if (csr->template_name != NULL) {
 		log_escape(esc, sizeof(esc), csr->template_name,
 		    strlen(csr->template_name));
-		audit_reason(a, "step 1: template \"%s\" is not the configured one", esc);
-		return CSR_WRONG_TEMPLATE;
+		if (t->name == NULL) {
+			audit_reason(a, "step 1: template named \"%s\", but only an OID is configured (give the name, resolved from the directory)", esc);
+			return CSR_WRONG_TEMPLATE;
+		}
+		/* template names are matched as AD matches cn: ignoring case */
+		if (!utf8_caseless_eq(csr->template_name, t->name)) {
+			audit_reason(a, "step 1: template \"%s\" is not the configured one", esc);
+			return CSR_WRONG_TEMPLATE;
+		}
 	}
 	return CSR_OK;
 }
@@ -589,9 +668,10 @@ csr_one_sequence(const uint8_t *der, size_t der_len)
 }
 
 enum csr_result
-csr_parse(const struct config *cfg, const uint8_t *der, size_t der_len,
-    struct csr **out, struct audit *a)
+csr_parse(const struct config *cfg, const struct csr_template *tmpl,
+    const uint8_t *der, size_t der_len, struct csr **out, struct audit *a)
 {
+	struct csr_template written = { NULL, NULL };
 	gnutls_x509_crq_t crq = NULL;
 	gnutls_datum_t d, dn = { NULL, 0 };
 	struct csr *csr = NULL;
@@ -624,7 +704,7 @@ csr_parse(const struct config *cfg, const uint8_t *der, size_t der_len,
 		audit_reason(a, "step 1: PKCS#10 version is not 1");
 		goto cleanup;
 	}
-	if ((ret = csr_check_key(cfg, crq, a)) != CSR_OK ||
+	if ((ret = csr_check_key(cfg->min_rsa_bits, crq, a)) != CSR_OK ||
 	    (ret = csr_check_signature(cfg, crq, a)) != CSR_OK ||
 	    (ret = csr_read_attributes(csr, crq, a)) != CSR_OK ||
 	    (ret = csr_read_extensions(csr, crq, a)) != CSR_OK)
@@ -650,7 +730,14 @@ csr_parse(const struct config *cfg, const uint8_t *der, size_t der_len,
 		goto cleanup;
 	}
 
-	if ((ret = csr_check_template(cfg, csr, a)) != CSR_OK)
+	if (tmpl == NULL) {
+		if (cfg->template != NULL && csr_is_oid(cfg->template))
+			written.oid = cfg->template;
+		else if (cfg->template != NULL && cfg->template[0] != '\0')
+			written.name = cfg->template;
+		tmpl = &written;
+	}
+	if ((ret = csr_check_template(tmpl, csr, a)) != CSR_OK)
 		goto cleanup;
 	*out = csr;
 	csr = NULL;
@@ -672,11 +759,111 @@ csr_esc(char *buf, size_t buf_len, const char *v)
 	return log_escape(buf, buf_len, v, v ? strlen(v) : 0);
 }
 
+/*
+ * True when dn lies under base: its last base->n RDNs are base's. A user's
+ * DN is under the base DN searched for it (RFC 4511 4.5.1.2, subtree).
+ */
+static bool
+csr_dn_under(const struct dir_dn *dn, const struct dir_dn *base)
+{
+	struct dir_dn tail;
+
+	if (dn->n < base->n)
+		return false;
+	tail.rdn = dn->rdn + (dn->n - base->n);
+	tail.n = base->n;
+	return csr_dn_equal(&tail, base);
+}
+
+/* The NetBIOS domain of "DOMAIN\user" is netbios, and (when given) the user part is user. */
+static bool
+csr_domain_user_is(const char *s, const char *netbios, const char *user)
+{
+	const char *sep = strchr(s, '\\');
+	char *domain;
+	bool same;
+
+	if (sep == NULL || netbios == NULL)
+		return false;
+	if ((domain = strndup(s, (size_t)(sep - s))) == NULL)
+		return false;
+	same = utf8_caseless_eq(domain, netbios) &&
+	    (user == NULL || utf8_caseless_eq(sep + 1, user));
+	free(domain);
+	return same;
+}
+
+enum csr_result
+csr_match_name(const struct csr *csr, const char *username,
+    const struct dir_name *name, struct audit *a)
+{
+	struct dir_dn base = { NULL, 0 };
+	enum csr_result ret = CSR_NAME_MISMATCH;
+	char esc[80];
+	size_t i;
+
+	if (csr == NULL || username == NULL || name == NULL)
+		return CSR_OK;	/* nothing to decide here: csr_match_user does */
+
+	/* Typed user@suffix: the directory entry has exactly this UPN. */
+	for (i = 0; name->upn != NULL && i < csr->upns.n; i++) {
+		if (!utf8_caseless_eq(csr->upns.v[i], name->upn)) {
+			audit_reason(a, "step 1: UPN %s is not the user's",
+			    csr_esc(esc, sizeof(esc), csr->upns.v[i]));
+			goto cleanup;
+		}
+	}
+
+	/*
+	 * ClientInfo naming a user (not a machine account$): the typed name, or
+	 * DOMAIN\sAMAccountName in the typed name's domain; for a typed
+	 * DOMAIN\user that account is the typed one.
+	 */
+	if (csr->has_client_info) {
+		const char *ci = csr->client_info.user;
+		size_t len = strlen(ci);
+
+		if ((len == 0 || ci[len - 1] != '$') &&
+		    !utf8_caseless_eq(ci, username) &&
+		    !csr_domain_user_is(ci, name->netbios, name->account)) {
+			audit_reason(a, "step 1: ClientInfo names user %s",
+			    csr_esc(esc, sizeof(esc), ci));
+			goto cleanup;
+		}
+	}
+
+	/* The subject and every SAN directoryName: under the domain's base DN. */
+	if (name->base_dn != NULL && (csr->subject.n > 0 || csr->san_dn_n > 0)) {
+		if ((ret = csr_dn_parse(name->base_dn, &base)) != CSR_OK) {
+			if (ret == CSR_MALFORMED)
+				ret = CSR_OK;	/* dir_setup checked it; not ours */
+			goto cleanup;
+		}
+		ret = CSR_NAME_MISMATCH;
+		if (csr->subject.n > 0 && !csr_dn_under(&csr->subject, &base)) {
+			audit_reason(a, "step 1: subject is not the user's directory DN");
+			goto cleanup;
+		}
+		for (i = 0; i < csr->san_dn_n; i++) {
+			if (!csr_dn_under(&csr->san_dn[i], &base)) {
+				audit_reason(a, "step 1: SAN directory name is not the user's directory DN");
+				goto cleanup;
+			}
+		}
+	}
+	ret = CSR_OK;
+cleanup:
+	if (ret == CSR_NOMEM)
+		audit_reason(a, "step 1: out of memory");
+	csr_dn_free(&base);
+	return ret;
+}
+
 enum csr_result
 csr_match_user(const struct csr *csr, const char *username,
     const struct dir_user *user, struct audit *a)
 {
-	struct csr_dn user_dn = { NULL, 0 };
+	struct dir_dn user_dn = { NULL, 0 };
 	enum csr_result ret = CSR_NAME_MISMATCH;
 	bool named = false;
 	char esc[80], *alt = NULL;
@@ -715,7 +902,7 @@ csr_match_user(const struct csr *csr, const char *username,
 	/* Every UPN otherName: the user's userPrincipalName. */
 	for (i = 0; i < csr->upns.n; i++) {
 		named = true;
-		if (!csr_ascii_eq(csr->upns.v[i], user->upn)) {
+		if (!utf8_caseless_eq(csr->upns.v[i], user->upn)) {
 			audit_reason(a, "step 1: UPN %s is not the user's",
 			    csr_esc(esc, sizeof(esc), csr->upns.v[i]));
 			goto cleanup;
@@ -725,7 +912,7 @@ csr_match_user(const struct csr *csr, const char *username,
 	/* Every rfc822Name and subject emailAddress: the user's mail. */
 	for (i = 0; i < csr->emails.n; i++) {
 		named = true;
-		if (!csr_ascii_eq(csr->emails.v[i], user->mail)) {
+		if (!utf8_caseless_eq(csr->emails.v[i], user->mail)) {
 			audit_reason(a, "step 1: e-mail %s is not the user's",
 			    csr_esc(esc, sizeof(esc), csr->emails.v[i]));
 			goto cleanup;
@@ -758,8 +945,8 @@ csr_match_user(const struct csr *csr, const char *username,
 				ret = CSR_NOMEM;
 				goto cleanup;
 			}
-			if (!csr_ascii_eq(ci_user, username) &&
-			    (alt == NULL || !csr_ascii_eq(ci_user, alt))) {
+			if (!utf8_caseless_eq(ci_user, username) &&
+			    (alt == NULL || !utf8_caseless_eq(ci_user, alt))) {
 				audit_reason(a, "step 1: ClientInfo names user %s",
 				    csr_esc(esc, sizeof(esc), ci_user));
 				goto cleanup;

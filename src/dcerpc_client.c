@@ -139,8 +139,9 @@ dcerpc_client_bind(struct dcerpc_conn *conn,
 		if (first) {
 			/* C706 12.6.4.4: they receive max_recv, send max_xmit */
 			conn->max_xmit_frag = p.u.bind_ack.max_recv_frag;
-			if (p.u.bind_ack.max_xmit_frag < conn->max_recv_frag)
-				conn->max_recv_frag = p.u.bind_ack.max_xmit_frag;
+			conn->max_recv_frag = p.u.bind_ack.max_xmit_frag <
+			    DCERPC_FRAG_DEFAULT ? p.u.bind_ack.max_xmit_frag :
+			    DCERPC_FRAG_DEFAULT;
 			conn->assoc_group = p.u.bind_ack.assoc_group;
 			if (conn->max_xmit_frag < DCERPC_FRAG_MIN ||
 			    conn->max_recv_frag < DCERPC_FRAG_MIN) {

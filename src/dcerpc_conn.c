@@ -25,7 +25,8 @@ conn_reset(struct dcerpc_conn *conn, int fd, int timeout_ms)
 	conn->fd = fd;
 	conn->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS;
 	conn->max_xmit_frag = DCERPC_FRAG_DEFAULT;
-	conn->max_recv_frag = DCERPC_FRAG_DEFAULT;
+	/* until a bind negotiates less: a bind carrying a large ticket */
+	conn->max_recv_frag = DCERPC_FRAG_LIMIT;
 	conn->next_call_id = 1;
 	conn->error[0] = '\0';
 }

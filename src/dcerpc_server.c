@@ -375,7 +375,7 @@ dcerpc_serve(struct dcerpc_conn *conn, const struct dcerpc_server_params *p)
 	s.conn = conn;
 	s.p = p;
 	conn->sec = NULL;
-	conn->max_recv_frag = DCERPC_FRAG_DEFAULT;
+	conn->max_recv_frag = DCERPC_FRAG_LIMIT;	/* until the bind */
 	for (;;) {
 		uint8_t *tok;
 		size_t tok_len;

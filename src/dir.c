@@ -383,6 +383,14 @@ conn_establish(struct dir_conn *c, long long deadline, struct audit *a)
 	return DIR_UNAVAILABLE;
 }
 
+struct ldap *
+dir_conn_ldap(struct dir_conn *c, long long deadline, struct audit *a)
+{
+	if (c->ld == NULL && conn_establish(c, deadline, a) != DIR_FOUND)
+		return NULL;
+	return c->ld;
+}
+
 /* Errors after which a kept connection is worth one fresh try. */
 static bool
 conn_lost(int rc)

@@ -11,37 +11,32 @@
 #include <string.h>
 #include <strings.h>
 
+#include <ldap.h>
+
 #include "dir.h"
 #include "dir_internal.h"
 #include "log.h"
 #include "utf8.h"
 
+/*
+ * RFC 4515 section 3 with libldap's escaping: NUL ( ) * \ and, as the RFC
+ * allows, every other control byte, DEL and every byte >= 0x80, as \hh.
+ */
 char *
 dir_filter_escape(const char *value, size_t value_len)
 {
-	static const char hex[] = "0123456789abcdef";
-	char *out, *p;
-	size_t i;
+	struct berval in, out = { 0, NULL };
+	char *copy;
 
-	if (value_len > (SIZE_MAX - 1) / 3 || (out = malloc(value_len * 3 + 1)) == NULL)
+	if (value_len == 0)
+		return strdup("");
+	in.bv_val = (char *)(uintptr_t)value;
+	in.bv_len = value_len;
+	if (ldap_bv2escaped_filter_value(&in, &out) != 0 || out.bv_val == NULL)
 		return NULL;
-	p = out;
-	for (i = 0; i < value_len; i++) {
-		unsigned char c = (unsigned char)value[i];
-
-		/* RFC 4515 section 3: escaped are NUL ( ) * \; we add every byte
-		 * that is not printable ASCII, which the RFC allows. */
-		if (c < 0x20 || c >= 0x7f || c == '(' || c == ')' || c == '*' ||
-		    c == '\\') {
-			*p++ = '\\';
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 0xf];
-		} else {
-			*p++ = (char)c;
-		}
-	}
-	*p = '\0';
-	return out;
+	copy = strndup(out.bv_val, out.bv_len);
+	ber_memfree(out.bv_val);
+	return copy;
 }
 
 char *
@@ -189,4 +184,103 @@ dir_parse_name(const struct dir *d, const char *username, struct dir_name *out,
 	out->netbios = dom->netbios;
 	out->base_dn = dom->base_dn;
 	return DIR_FOUND;
+}
+
+void
+dir_dn_free(struct dir_dn *dn)
+{
+	size_t i, j;
+
+	for (i = 0; i < dn->n; i++) {
+		for (j = 0; j < dn->rdn[i].n; j++) {
+			free(dn->rdn[i].ava[j].type);
+			free(dn->rdn[i].ava[j].value);
+		}
+		free(dn->rdn[i].ava);
+	}
+	free(dn->rdn);
+	dn->rdn = NULL;
+	dn->n = 0;
+}
+
+/* One AVA of libldap's parse into *out. DIR_FOUND, DIR_BAD_NAME or DIR_NOMEM. */
+static enum dir_result
+dir_ava_copy(const LDAPAVA *in, struct dir_ava *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	out->hex = (in->la_flags & LDAP_AVA_BINARY) != 0;
+	if (in->la_attr.bv_len == 0 ||
+	    memchr(in->la_attr.bv_val, '\0', in->la_attr.bv_len) != NULL)
+		return DIR_BAD_NAME;
+	if ((out->type = strndup(in->la_attr.bv_val, in->la_attr.bv_len)) == NULL)
+		return DIR_NOMEM;
+	if (out->hex) {
+		/* #hexstring (RFC 4514 2.4): the BER, kept as lower-case hex */
+		if (in->la_value.bv_len == 0 ||
+		    in->la_value.bv_len > (SIZE_MAX - 1) / 2 ||
+		    (out->value = malloc(in->la_value.bv_len * 2 + 1)) == NULL)
+			return in->la_value.bv_len == 0 ? DIR_BAD_NAME : DIR_NOMEM;
+		for (i = 0; i < in->la_value.bv_len; i++) {
+			unsigned char c = (unsigned char)in->la_value.bv_val[i];
+
+			out->value[2 * i] = hex[c >> 4];
+			out->value[2 * i + 1] = hex[c & 0xf];
+		}
+		out->value_len = 2 * in->la_value.bv_len;
+		out->value[out->value_len] = '\0';
+		return DIR_FOUND;
+	}
+	/* an escaped NUL (\00) would end the value early for everyone else */
+	if (memchr(in->la_value.bv_val, '\0', in->la_value.bv_len) != NULL)
+		return DIR_BAD_NAME;
+	if ((out->value = strndup(in->la_value.bv_val, in->la_value.bv_len)) == NULL)
+		return DIR_NOMEM;
+	out->value_len = in->la_value.bv_len;
+	return DIR_FOUND;
+}
+
+enum dir_result
+dir_dn_parse(const char *s, struct dir_dn *out)
+{
+	LDAPDN dn = NULL;
+	enum dir_result r = DIR_BAD_NAME;
+	size_t i, j, n_rdn = 0, n_ava;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return DIR_BAD_NAME;
+	/* RFC 4514, as libldap reads it (it also takes spaces around , and +). */
+	if (ldap_str2dn(s, &dn, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
+		return DIR_BAD_NAME;
+	if (dn == NULL)
+		return DIR_FOUND;	/* the empty DN */
+	while (dn[n_rdn] != NULL)
+		n_rdn++;
+	if ((out->rdn = calloc(n_rdn, sizeof(*out->rdn))) == NULL) {
+		r = DIR_NOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < n_rdn; i++) {
+		for (n_ava = 0; dn[i][n_ava] != NULL; n_ava++)
+			;
+		out->n++;
+		if ((out->rdn[i].ava = calloc(n_ava, sizeof(*out->rdn[i].ava))) == NULL) {
+			r = DIR_NOMEM;
+			goto cleanup;
+		}
+		for (j = 0; j < n_ava; j++) {
+			out->rdn[i].n++;
+			if ((r = dir_ava_copy(dn[i][j], &out->rdn[i].ava[j])) !=
+			    DIR_FOUND)
+				goto cleanup;
+		}
+	}
+	r = DIR_FOUND;
+cleanup:
+	ldap_dnfree(dn);
+	if (r != DIR_FOUND)
+		dir_dn_free(out);
+	return r;
 }

@@ -118,6 +118,7 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	const struct server *srv = w->srv;
 	enum otpcep_status status;
 	struct dir_user user = { 0 };
+	struct dir_name name = { 0 };
 	struct csr *csr = NULL;
 	const char *radius_name;
 	char radius_buf[RADIUS_USER_NAME_BUF];
@@ -133,7 +134,8 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	/* Step 1: the request itself; OtherError, before any network traffic. */
 	status = OTPCEP_OTHER_ERROR;
 	t = clock_us();
-	cr = csr_parse(srv->cfg, req->cert_request, req->cert_request_len, &csr, a);
+	cr = csr_parse(srv->cfg, &srv->tmpl, req->cert_request,
+	    req->cert_request_len, &csr, a);
 	metrics_step(METRICS_STEP_CSR, clock_us() - t);
 	if (cr != CSR_OK) {
 		fail_csr(a, cr);
@@ -141,6 +143,18 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	}
 	/* For the audit line: what this request asks to be co-signed. */
 	audit_request(a, req->cert_request, req->cert_request_len);
+
+	/*
+	 * Step 1, the names that need no directory: a request for another user
+	 * is refused here, before step 2, so that it costs no LDAP query and
+	 * its answer says nothing about whether the typed account exists.
+	 * A name step 2 cannot read is left for step 2 to refuse.
+	 */
+	if (dir_parse_name(srv->dir, req->username, &name, NULL) == DIR_FOUND &&
+	    (cr = csr_match_name(csr, req->username, &name, a)) != CSR_OK) {
+		fail_csr(a, cr);
+		goto done;
+	}
 
 	/* Step 2: the user is listed in the directory. */
 	t = clock_us();
@@ -207,6 +221,7 @@ done:
 	}
 	free(signed_req);
 	dir_user_free(&user);
+	dir_name_free(&name);
 	csr_free(csr);
 	return status;
 }

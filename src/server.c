@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /* Start-up of the long-lived parts, and each worker's own parts. */
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "csr.h"
 #include "dir.h"
 #include "log.h"
 #include "radius.h"
@@ -12,6 +15,40 @@
 #include "server.h"
 #include "signer.h"
 #include "signer_proc.h"
+
+/*
+ * Step 1's template: an OID as written; a name resolved to its OID (and
+ * cn) from the directory, as a CA finds it (src/dir_template.c). Without a
+ * directory only a request naming the template by name can match. Returns
+ * 0, or -1 after logging what was searched.
+ */
+static int
+server_template(struct server *srv, const struct config *cfg)
+{
+	if (cfg->template == NULL || csr_is_oid(cfg->template)) {
+		srv->tmpl.oid = cfg->template;
+		return 0;
+	}
+	srv->tmpl.name = cfg->template;
+	switch (dir_template_resolve(srv->dir, cfg->template, &srv->tmpl_oid,
+	    &srv->tmpl_cn)) {
+	case DIR_FOUND:
+		if (!csr_is_oid(srv->tmpl_oid)) {
+			log_err("%s: template '%s': its msPKI-Cert-Template-OID "
+			    "is not an OID", cfg->path, cfg->template);
+			return -1;
+		}
+		srv->tmpl.oid = srv->tmpl_oid;
+		srv->tmpl.name = srv->tmpl_cn;
+		log_info("step 1: template '%s' is %s (cn %s, from the directory)",
+		    cfg->template, srv->tmpl_oid, srv->tmpl_cn);
+		return 0;
+	case DIR_NOT_CONFIGURED:
+		return 0;
+	default:
+		return -1;
+	}
+}
 
 int
 server_init(struct server *srv, const struct config *cfg, bool signer_process)
@@ -28,6 +65,7 @@ server_init(struct server *srv, const struct config *cfg, bool signer_process)
 	    cfg->signing_key != NULL && (link_fd = signer_proc_start(cfg)) < 0)
 		return -1;
 	if ((srv->dir = dir_new(cfg)) == NULL ||
+	    server_template(srv, cfg) < 0 ||
 	    (srv->radius = radius_new(cfg)) == NULL) {
 		if (link_fd >= 0)
 			close(link_fd);	/* the signer reads end-of-file and exits */
@@ -62,6 +100,8 @@ server_free(struct server *srv)
 	signer_free(srv->signer);
 	radius_free(srv->radius);
 	dir_free(srv->dir);
+	free(srv->tmpl_oid);
+	free(srv->tmpl_cn);
 	memset(srv, 0, sizeof(*srv));
 }
 
@@ -77,6 +117,22 @@ server_check(const struct config *cfg)
 		log_err("%s:%u: the directory cannot be used (see above)", cfg->path,
 		    config_line(cfg, "ldap_uri"));
 		failed++;
+	} else {
+		/* A template name: resolved here too, and what it is printed. */
+		struct server tmp;
+
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.dir = d;
+		if (server_template(&tmp, cfg) < 0) {
+			log_err("%s:%u: template '%s' cannot be resolved (see above)",
+			    cfg->path, config_line(cfg, "template"), cfg->template);
+			failed++;
+		} else if (tmp.tmpl_oid != NULL) {
+			printf("%s: template '%s' resolved to %s (cn %s)\n",
+			    cfg->path, cfg->template, tmp.tmpl_oid, tmp.tmpl_cn);
+		}
+		free(tmp.tmpl_oid);
+		free(tmp.tmpl_cn);
 	}
 	dir_free(d);
 	if ((r = radius_new(cfg)) == NULL) {

@@ -1,5 +1,16 @@
 /* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
-/* UTF-8 well-formedness, RFC 3629 section 4. */
+/*
+ * UTF-8 well-formedness (RFC 3629 section 4), and names compared without
+ * regard to case the way Active Directory and LDAP compare them, with
+ * libunistring (the only file that uses it). docs/protocol.md, "Names
+ * compared", gives the choice: full case folding, then NFKC.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicase.h>
+#include <uninorm.h>
+
 #include "utf8.h"
 
 /* Whether code point cp is refused as a control character. */
@@ -50,4 +61,46 @@ utf8_valid(const uint8_t *s, size_t len, enum utf8_controls controls)
 		i += n + 1;
 	}
 	return true;
+}
+
+/*
+ * RFC 4518 2.2 and 2.3 (caseIgnoreMatch: case folded, then NFKC), which is
+ * also how AD matches account names (case and width ignored). No language:
+ * a Turkish dotless i is not an i.
+ */
+char *
+utf8_fold(const char *s, size_t len, size_t *out_len)
+{
+	uint8_t *folded, *out;
+	size_t n = 0;
+
+	if (s == NULL || !utf8_valid((const uint8_t *)s, len, UTF8_NO_NUL))
+		return NULL;
+	folded = u8_casefold((const uint8_t *)s, len, NULL, UNINORM_NFKC, NULL,
+	    &n);
+	if (folded == NULL)
+		return NULL;
+	if ((out = realloc(folded, n + 1)) == NULL) {
+		free(folded);
+		return NULL;
+	}
+	out[n] = '\0';
+	if (out_len != NULL)
+		*out_len = n;
+	return (char *)out;
+}
+
+bool
+utf8_caseless_eq(const char *a, const char *b)
+{
+	int cmp = 1;
+
+	if (a == NULL || b == NULL ||
+	    !utf8_valid((const uint8_t *)a, strlen(a), UTF8_NO_NUL) ||
+	    !utf8_valid((const uint8_t *)b, strlen(b), UTF8_NO_NUL))
+		return false;
+	if (u8_casecmp((const uint8_t *)a, strlen(a), (const uint8_t *)b,
+	    strlen(b), NULL, UNINORM_NFKC, &cmp) != 0)
+		return false;
+	return cmp == 0;
 }

@@ -17,6 +17,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
+#include <gmp.h>
 
 #include "msext.h"
 
@@ -53,6 +54,83 @@ csrgen_key(gnutls_pk_algorithm_t pk, unsigned bits)
 		gnutls_privkey_deinit(key);
 		return NULL;
 	}
+	return key;
+}
+
+/* n as an unsigned big-endian datum (gnutls_free()). */
+static inline gnutls_datum_t
+csrgen_datum(const mpz_t n)
+{
+	gnutls_datum_t d;
+	size_t len = 0;
+
+	d.data = gnutls_malloc((mpz_sizeinbase(n, 2) + 7) / 8 + 1);
+	mpz_export(d.data, &len, 1, 1, 1, 0, n);
+	d.size = (unsigned)len;
+	return d;
+}
+
+/*
+ * An RSA key of bits with public exponent e (a decimal string): primes from
+ * GnuTLS, drawn again until e is invertible, d computed here. Exponents a
+ * CSP would never make (1, 3, 2^256 + 1) are the point. NULL on failure.
+ */
+static inline gnutls_privkey_t
+csrgen_rsa_key_e(unsigned bits, const char *e_dec)
+{
+	gnutls_privkey_t gen = NULL, key = NULL;
+	gnutls_datum_t m, e, d, p, q, u, e1, e2, dd, de;
+	mpz_t P, Q, N, E, D, phi, t;
+	int tries;
+
+	mpz_inits(P, Q, N, E, D, phi, t, NULL);
+	mpz_set_str(E, e_dec, 10);
+	for (tries = 0; tries < 64 && key == NULL; tries++) {
+		if ((gen = csrgen_key(GNUTLS_PK_RSA, bits)) == NULL)
+			break;
+		if (gnutls_privkey_export_rsa_raw(gen, &m, &e, &d, &p, &q, &u,
+		    &e1, &e2) < 0) {
+			gnutls_privkey_deinit(gen);
+			break;
+		}
+		mpz_import(P, p.size, 1, 1, 1, 0, p.data);
+		mpz_import(Q, q.size, 1, 1, 1, 0, q.data);
+		gnutls_free(m.data); gnutls_free(e.data); gnutls_free(d.data);
+		gnutls_free(p.data); gnutls_free(q.data); gnutls_free(u.data);
+		gnutls_free(e1.data); gnutls_free(e2.data);
+		gnutls_privkey_deinit(gen);
+		mpz_mul(N, P, Q);
+		mpz_sub_ui(t, P, 1);
+		mpz_sub_ui(phi, Q, 1);
+		mpz_mul(phi, phi, t);
+		if (mpz_invert(D, E, phi) == 0)
+			continue;	/* e shares a factor with (p-1)(q-1) */
+		m = csrgen_datum(N);
+		e = csrgen_datum(E);
+		dd = csrgen_datum(D);
+		p = csrgen_datum(P);
+		q = csrgen_datum(Q);
+		mpz_invert(t, Q, P);	/* coefficient: q^-1 mod p */
+		u = csrgen_datum(t);
+		mpz_sub_ui(t, P, 1);
+		mpz_mod(t, D, t);
+		e1 = csrgen_datum(t);
+		mpz_sub_ui(t, Q, 1);
+		mpz_mod(t, D, t);
+		de = csrgen_datum(t);
+		if (gnutls_privkey_init(&key) < 0 ||
+		    gnutls_privkey_import_rsa_raw(key, &m, &e, &dd, &p, &q, &u,
+		    &e1, &de) < 0) {
+			gnutls_privkey_deinit(key);
+			key = NULL;
+			tries = 64;
+		}
+		gnutls_free(m.data); gnutls_free(e.data); gnutls_free(dd.data);
+		gnutls_free(p.data); gnutls_free(q.data); gnutls_free(u.data);
+		gnutls_free(e1.data); gnutls_free(de.data);
+	}
+	(void)e2;
+	mpz_clears(P, Q, N, E, D, phi, t, NULL);
 	return key;
 }
 

@@ -37,7 +37,7 @@ test_minimal_and_defaults(void **state)
 	assert_int_equal(cfg->listen_backlog, SOMAXCONN);
 	assert_int_equal(cfg->fastcgi_timeout_ms, 30000);
 	assert_true(cfg->require_https);
-	assert_false(cfg->require_client_cert);
+	assert_true(cfg->require_client_cert);
 	assert_int_equal(cfg->max_request_bytes, 65536);
 	assert_true(cfg->allow_sha1_csr);
 	assert_int_equal(cfg->min_rsa_bits, 2048);

@@ -86,18 +86,23 @@ good(void)
  * Parses der and matches it against user; returns the first failure. Every
  * failure must leave a reason for the audit line, and no struct behind.
  */
+/* The reason of the last check_der_t() that failed. */
+static char last_reason[AUDIT_REASON_MAX];
+
 static enum csr_result
-check_der(const struct config *cfg, const uint8_t *der, size_t der_len,
-    const char *username, const struct dir_user *u)
+check_der_t(const struct config *cfg, const struct csr_template *t,
+    const uint8_t *der, size_t der_len, const char *username,
+    const struct dir_user *u)
 {
 	struct audit a = { 0 };
 	struct csr *csr = (struct csr *)1;
 	enum csr_result r;
 
-	r = csr_parse(cfg, der, der_len, &csr, &a);
+	r = csr_parse(cfg, t, der, der_len, &csr, &a);
 	if (r != CSR_OK) {
 		assert_null(csr);
 		assert_true(a.reason[0] != '\0');
+		memcpy(last_reason, a.reason, sizeof(last_reason));
 		return r;
 	}
 	assert_non_null(csr);
@@ -108,6 +113,28 @@ check_der(const struct config *cfg, const uint8_t *der, size_t der_len,
 	else
 		assert_string_equal(a.reason, "");
 	csr_free(csr);
+	return r;
+}
+
+static enum csr_result
+check_der(const struct config *cfg, const uint8_t *der, size_t der_len,
+    const char *username, const struct dir_user *u)
+{
+	return check_der_t(cfg, NULL, der, der_len, username, u);
+}
+
+/* g checked with the configured template t (as resolved at start-up). */
+static enum csr_result
+check_tmpl(const struct csrgen *g, const struct csr_template *t)
+{
+	uint8_t *der;
+	size_t der_len = 0;
+	enum csr_result r;
+
+	der = csrgen_make(g, &der_len);
+	assert_non_null(der);
+	r = check_der_t(&cfg_oid, t, der, der_len, USERNAME, &user1);
+	free(der);
 	return r;
 }
 
@@ -402,6 +429,93 @@ test_ec_curves(void **state)
 	assert_int_equal(check(&g), CSR_WEAK_KEY);
 }
 
+/* Issue 15 item 8: RSA public exponents a real key never has. */
+static void
+test_rsa_exponents(void **state)
+{
+	static const struct {
+		const char *e;
+		enum csr_result want;
+	} cases[] = {
+		{ "1", CSR_WEAK_KEY },		/* the "signature" is the padded hash */
+		{ "3", CSR_WEAK_KEY },
+		{ "17", CSR_WEAK_KEY },
+		{ "65537", CSR_OK },
+		{ "4294967297", CSR_OK },	/* 2^32 + 1 */
+		/* 2^255 + 1: below 2^256 */
+		{ "57896044618658097711785492504343953926634992332820282019728792003956564819969", CSR_OK },
+		/* 2^256 + 1 */
+		{ "115792089237316195423570985008687907853269984665640564039457584007913129639937", CSR_WEAK_KEY },
+	};
+	struct csrgen g = good();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		g.key = csrgen_rsa_key_e(2048, cases[i].e);
+		assert_non_null(g.key);
+		if (check(&g) != cases[i].want)
+			fail_msg("exponent %s: %d, want %d", cases[i].e,
+			    check(&g), cases[i].want);
+		if (cases[i].want != CSR_OK)
+			assert_non_null(strstr(last_reason, "exponent"));
+		gnutls_privkey_deinit(g.key);
+	}
+}
+
+/* A modulus of an odd size (not a multiple of 8 bits) is not a CSP's. */
+static void
+test_rsa_modulus_size(void **state)
+{
+	struct csrgen g = good();
+
+	(void)state;
+	g.key = csrgen_key(GNUTLS_PK_RSA, 2052);
+	assert_non_null(g.key);
+	assert_int_equal(check(&g), CSR_WEAK_KEY);
+	gnutls_privkey_deinit(g.key);
+}
+
+/* An EC public key that is not a point of its curve (SEC 1 3.2.2.1). */
+static void
+test_ec_point_invalid(void **state)
+{
+	static const uint8_t spki_point[] = { 0x03, 0x42, 0x00, 0x04 };
+	struct csrgen g = good();
+	uint8_t *der, *pt = NULL;
+	size_t der_len = 0, i;
+
+	(void)state;
+	g.key = ec256;
+	der = csrgen_make(&g, &der_len);
+	assert_non_null(der);
+	assert_int_equal(check_der(&cfg_oid, der, der_len, USERNAME, &user1),
+	    CSR_OK);
+	for (i = 0; i + sizeof(spki_point) + 64 <= der_len; i++)
+		if (memcmp(der + i, spki_point, sizeof(spki_point)) == 0) {
+			pt = der + i + sizeof(spki_point);
+			break;
+		}
+	assert_non_null(pt);
+	/* y changed: off the curve (the key is refused before the signature) */
+	pt[63] ^= 0x01;
+	assert_int_equal(check_der(&cfg_oid, der, der_len, USERNAME, &user1),
+	    CSR_WEAK_KEY);
+	assert_non_null(strstr(last_reason, "not a point of"));
+	/* (0, 0): not on P-256 either, and the nearest thing to infinity */
+	memset(pt, 0, 64);
+	assert_int_equal(check_der(&cfg_oid, der, der_len, USERNAME, &user1),
+	    CSR_WEAK_KEY);
+	assert_non_null(strstr(last_reason, "not a point of"));
+	/* x = p: a coordinate out of range */
+	memcpy(pt, "\xff\xff\xff\xff\x00\x00\x00\x01\x00\x00\x00\x00"
+	    "\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff"
+	    "\xff\xff\xff\xff\xff\xff", 32);
+	assert_int_equal(check_der(&cfg_oid, der, der_len, USERNAME, &user1),
+	    CSR_WEAK_KEY);
+	free(der);
+}
+
 /* ---- template ---- */
 
 static void
@@ -440,10 +554,137 @@ test_template_name(void **state)
 	/* a name only, where an OID is configured */
 	g.template_name = "OTPLogon";
 	assert_int_equal(check(&g), CSR_WRONG_TEMPLATE);
-	/* both: the configured kind decides */
+	/*
+	 * Both extensions: each must name the configured template, so both
+	 * must be known (issue 15 item 2; a CA refuses a conflict, 0x80094802).
+	 */
 	g.template_oid = EX_TEMPLATE_OID;
-	assert_int_equal(check(&g), CSR_OK);
-	assert_int_equal(check_as(&cfg, &g, USERNAME, &user1), CSR_OK);
+	assert_int_equal(check(&g), CSR_WRONG_TEMPLATE);
+	assert_int_equal(check_as(&cfg, &g, USERNAME, &user1), CSR_WRONG_TEMPLATE);
+}
+
+/* Issue 15 item 6: names compared ignoring Unicode case, as AD does. */
+static void
+test_unicode_names(void **state)
+{
+	struct dir_user u = { .dn = "CN=Jörg Müller,CN=Users,DC=domain1,DC=corp,DC=company,DC=com",
+	    .upn = "jörg@domain1.corp.company.com", .account = "jörg",
+	    .domain = "DOMAIN1" };
+	struct csrgen g = good();
+
+	(void)state;
+	g.dn = "CN=JÖRG MÜLLER,CN=Users,DC=domain1,DC=corp,DC=company,DC=com";
+	g.upn[0] = "JÖRG@domain1.corp.company.com";
+	g.client_user = "DOMAIN1\\JÖRG";
+	assert_int_equal(check_as(&cfg_oid, &g, "DOMAIN1\\Jörg", &u), CSR_OK);
+	assert_int_equal(check_as(&cfg_oid, &g, "domain1\\jÖrg", &u), CSR_OK);
+	/* a different name: the umlaut is not dropped */
+	g.dn = "CN=Jorg Muller,CN=Users,DC=domain1,DC=corp,DC=company,DC=com";
+	assert_int_equal(check_as(&cfg_oid, &g, "DOMAIN1\\Jörg", &u),
+	    CSR_NAME_MISMATCH);
+	g.dn = "CN=JÖRG MÜLLER,CN=Users,DC=domain1,DC=corp,DC=company,DC=com";
+	g.upn[0] = "jorg@domain1.corp.company.com";
+	assert_int_equal(check_as(&cfg_oid, &g, "DOMAIN1\\Jörg", &u),
+	    CSR_NAME_MISMATCH);
+	g.upn[0] = "JÖRG@domain1.corp.company.com";
+	g.client_user = "DOMAIN1\\Jorg";
+	assert_int_equal(check_as(&cfg_oid, &g, "DOMAIN1\\Jörg", &u),
+	    CSR_NAME_MISMATCH);
+}
+
+/* Runs csr_match_name() for g with the typed name read as n. */
+static enum csr_result
+check_typed(const struct csrgen *g, const char *username,
+    const struct dir_name *n)
+{
+	struct audit a = { 0 };
+	struct csr *csr = NULL;
+	uint8_t *der;
+	size_t der_len = 0;
+	enum csr_result r;
+
+	der = csrgen_make(g, &der_len);
+	assert_non_null(der);
+	assert_int_equal(csr_parse(&cfg_oid, NULL, der, der_len, &csr, &a),
+	    CSR_OK);
+	r = csr_match_name(csr, username, n, &a);
+	if (r != CSR_OK)
+		assert_true(a.reason[0] != '\0');
+	csr_free(csr);
+	free(der);
+	return r;
+}
+
+/* Issue 11: what can be decided before the directory is, there. */
+static void
+test_names_before_directory(void **state)
+{
+	struct dir_name by_account = { .netbios = "DOMAIN1",
+	    .base_dn = "DC=domain1,DC=corp,DC=company,DC=com",
+	    .account = "user1" };
+	struct dir_name by_upn = { .netbios = "DOMAIN1",
+	    .base_dn = "DC=domain1,DC=corp,DC=company,DC=com",
+	    .upn = USER_UPN };
+	struct csrgen g = good();
+
+	(void)state;
+	assert_int_equal(check_typed(&g, USERNAME, &by_account), CSR_OK);
+	assert_int_equal(check_typed(&g, USER_UPN, &by_upn), CSR_OK);
+	/* ClientInfo naming another user of the typed domain */
+	g.client_user = "DOMAIN1\\Administrator";
+	assert_int_equal(check_typed(&g, USERNAME, &by_account),
+	    CSR_NAME_MISMATCH);
+	/* typed as a UPN: the account is the directory's to say, not the domain */
+	assert_int_equal(check_typed(&g, USER_UPN, &by_upn), CSR_OK);
+	g.client_user = "OTHER\\user1";
+	assert_int_equal(check_typed(&g, USER_UPN, &by_upn), CSR_NAME_MISMATCH);
+	g.client_user = "domain1\\USER1";
+	assert_int_equal(check_typed(&g, USERNAME, &by_account), CSR_OK);
+	g.client_user = MACHINE;
+	/* a UPN other than the typed one */
+	g.upn[0] = "administrator@domain1.corp.company.com";
+	assert_int_equal(check_typed(&g, USER_UPN, &by_upn), CSR_NAME_MISMATCH);
+	/* (typed DOMAIN\user: the UPN is the directory's to say) */
+	assert_int_equal(check_typed(&g, USERNAME, &by_account), CSR_OK);
+	g.upn[0] = USER_UPN;
+	/* a subject outside the domain's base DN */
+	g.dn = "CN=Administrator,CN=Users,DC=other,DC=example";
+	assert_int_equal(check_typed(&g, USERNAME, &by_account),
+	    CSR_NAME_MISMATCH);
+	g.dn = "DC=com";
+	assert_int_equal(check_typed(&g, USERNAME, &by_account),
+	    CSR_NAME_MISMATCH);
+}
+
+static void
+test_template_resolved(void **state)
+{
+	struct csr_template t = { EX_TEMPLATE_OID, "DAOTPLogon" };
+	struct csrgen g = good();
+
+	(void)state;
+	/* a Windows v2 request: the OID only, the name configured and resolved */
+	assert_int_equal(check_tmpl(&g, &t), CSR_OK);
+	/* the OID and the resolved name, in any case */
+	g.template_name = "daotplogon";
+	assert_int_equal(check_tmpl(&g, &t), CSR_OK);
+	/* the configured OID and another template's name: a conflict */
+	g.template_name = "Administrator";
+	assert_int_equal(check_tmpl(&g, &t), CSR_WRONG_TEMPLATE);
+	/* the configured name and another OID */
+	g.template_name = "DAOTPLogon";
+	g.template_oid = "1.3.6.1.4.1.311.21.8.9.9.9";
+	assert_int_equal(check_tmpl(&g, &t), CSR_WRONG_TEMPLATE);
+	/* the name alone */
+	g.template_oid = NULL;
+	assert_int_equal(check_tmpl(&g, &t), CSR_OK);
+	/* neither */
+	g.template_name = NULL;
+	assert_int_equal(check_tmpl(&g, &t), CSR_NO_TEMPLATE);
+	/* a name that was not resolved: an OID cannot be shown to be it */
+	t.oid = NULL;
+	g.template_oid = EX_TEMPLATE_OID;
+	assert_int_equal(check_tmpl(&g, &t), CSR_WRONG_TEMPLATE);
 }
 
 static void
@@ -806,7 +1047,7 @@ test_duplicate_extension(void **state)
 	assert_non_null(p);
 	p[sizeof(second) - 1] = 0x01;
 	resign(&g, der, der_len);
-	assert_int_equal(csr_parse(&cfg_oid, der, der_len, &csr, &a), CSR_MALFORMED);
+	assert_int_equal(csr_parse(&cfg_oid, NULL, der, der_len, &csr, &a), CSR_MALFORMED);
 	assert_null(csr);
 	assert_non_null(strstr(a.reason, "appears twice"));
 	free(der);
@@ -854,8 +1095,14 @@ main(void)
 		cmocka_unit_test(test_bad_signature),
 		cmocka_unit_test(test_rsa_1024),
 		cmocka_unit_test(test_ec_curves),
+		cmocka_unit_test(test_rsa_exponents),
+		cmocka_unit_test(test_rsa_modulus_size),
+		cmocka_unit_test(test_ec_point_invalid),
 		cmocka_unit_test(test_template_oid),
 		cmocka_unit_test(test_template_name),
+		cmocka_unit_test(test_template_resolved),
+		cmocka_unit_test(test_unicode_names),
+		cmocka_unit_test(test_names_before_directory),
 		cmocka_unit_test(test_no_template),
 		cmocka_unit_test(test_template_malformed),
 		cmocka_unit_test(test_wrong_upn),

@@ -46,6 +46,10 @@ enum catool_status {
 	CATOOL_NO_EKU = 23,		/* signer's EKU lacks --require-eku */
 	CATOOL_BAD_PKCS10 = 24,		/* inner PKCS#10 unreadable or its signature fails */
 	CATOOL_NO_UPN = 25,		/* the PKCS#10 carries no single UPN */
+	CATOOL_WEAK_KEY = 26,		/* its key breaks the key rules (csr_check_key) */
+	CATOOL_NO_TEMPLATE = 27,	/* CERTSRV_E_NO_CERT_TYPE, with --template */
+	CATOOL_TEMPLATE_UNSUPPORTED = 28, /* CERTSRV_E_UNSUPPORTED_CERT_TYPE */
+	CATOOL_TEMPLATE_CONFLICT = 29,	/* CERTSRV_E_TEMPLATE_CONFLICT */
 	CATOOL_ISSUE_FAILED = 40,	/* issuing failed on our side */
 };
 
@@ -57,11 +61,21 @@ enum catool_status catool_refuse(char *why, size_t why_len,
     enum catool_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A template the CA was told to issue (--template NAME=OID, OID or NAME). */
+struct catool_template {
+	const char *oid;	/* NULL: known by name only */
+	const char *name;	/* NULL: known by OID only */
+};
+
+#define CATOOL_TEMPLATES_MAX 8
+
 /* What the checks need. */
 struct catool_policy {
 	gnutls_x509_trust_list_t trust;
 	const char *require_eku;
 	time_t now;
+	struct catool_template templates[CATOOL_TEMPLATES_MAX];
+	size_t template_count;	/* 0: templates are not checked */
 };
 
 /* What the checks found; release with catool_verified_free(). */

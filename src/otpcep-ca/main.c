@@ -20,8 +20,10 @@
 
 #include "b64.h"
 #include "catool.h"
+#include "csr.h"
 #include "log.h"
 #include "otpcep.h"
+#include "utf8.h"
 
 /* A SignedCertRequest is a few kilobytes; anything above this is refused. */
 #define CATOOL_INPUT_MAX (1024 * 1024)
@@ -29,7 +31,7 @@
 #define CATOOL_LIFETIME_MAX (366UL * 86400UL)
 
 #define CATOOL_USAGE_LINE \
-"usage: otpcep-ca --in FILE --trust FILE [--require-eku OID]\n" \
+"usage: otpcep-ca --in FILE --trust FILE [--require-eku OID] [--template T]...\n" \
 "                 (--check | --ca-cert FILE --ca-key FILE [--lifetime TIME]\n" \
 "                  [--out FILE] [--print])\n"
 
@@ -46,6 +48,9 @@ CATOOL_USAGE_LINE
 "                      certificate must chain to\n"
 "  --require-eku OID   the EKU the signing certificate must carry\n"
 "                      (default " OID_MS_OTP_SIGNING ")\n"
+"  --template T        a template this CA issues: NAME=OID, OID or NAME (up\n"
+"                      to 8); then the request must name one of them, with\n"
+"                      no conflict between its OID and name extensions\n"
 "  --check             verify only, issue nothing\n"
 "  --ca-cert FILE      the issuing CA's certificate (PEM or DER)\n"
 "  --ca-key FILE       its private key (unencrypted PEM or DER)\n"
@@ -62,7 +67,9 @@ CATOOL_USAGE_LINE
 "12 not PKIData; 13 not exactly one PKCS#10; 14 not signed; 15 bad null\n"
 "signer; 16 unsupported algorithm; 17 signer certificate missing; 18 bad\n"
 "signature; 19 wrong contentType; 20 messageDigest mismatch; 21 untrusted;\n"
-"22 expired; 23 no signing EKU; 24 bad PKCS#10; 25 no UPN; 40 issuing failed.\n"
+"22 expired; 23 no signing EKU; 24 bad PKCS#10; 25 no UPN; 26 bad public key;\n"
+"27 no template; 28 template not issued here; 29 template conflict; 40 issuing\n"
+"failed.\n"
 "See otpcep-ca(1).\n";
 
 /*
@@ -210,6 +217,40 @@ write_cert(gnutls_x509_crt_t crt, const char *path)
 	return CATOOL_OK;
 }
 
+/* --template NAME=OID, OID or NAME into p. -1 (and a message) when bad. */
+static int
+add_template(struct catool_policy *p, char *arg)
+{
+	struct catool_template *t;
+	char *eq = strrchr(arg, '=');
+
+	if (p->template_count == CATOOL_TEMPLATES_MAX) {
+		fprintf(stderr, "otpcep-ca: more than %d --template\n",
+		    CATOOL_TEMPLATES_MAX);
+		return -1;
+	}
+	t = &p->templates[p->template_count];
+	if (eq != NULL) {
+		*eq = '\0';
+		t->name = arg;
+		t->oid = eq + 1;
+	} else if (csr_is_oid(arg)) {
+		t->oid = arg;
+	} else {
+		t->name = arg;
+	}
+	if ((t->oid != NULL && !csr_is_oid(t->oid)) ||
+	    (t->name != NULL && (t->name[0] == '\0' ||
+	    !utf8_valid((const uint8_t *)t->name, strlen(t->name),
+	    UTF8_NO_CONTROLS)))) {
+		fprintf(stderr, "otpcep-ca: --template: give NAME=OID, a dotted "
+		    "OID or a name\n");
+		return -1;
+	}
+	p->template_count++;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -217,6 +258,7 @@ main(int argc, char **argv)
 		{ "in", required_argument, NULL, 'i' },
 		{ "trust", required_argument, NULL, 't' },
 		{ "require-eku", required_argument, NULL, 'e' },
+		{ "template", required_argument, NULL, 'T' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "ca-cert", required_argument, NULL, 'c' },
 		{ "ca-key", required_argument, NULL, 'K' },
@@ -231,7 +273,7 @@ main(int argc, char **argv)
 	const char *out = NULL, *eku = OID_MS_OTP_SIGNING;
 	unsigned long lifetime = 3600;
 	bool check_only = false, print = false;
-	struct catool_policy pol = { NULL, NULL, 0 };
+	struct catool_policy pol = { .trust = NULL };
 	struct catool_verified v = { NULL, NULL, 0, NULL };
 	struct catool_ca ca = { NULL, NULL };
 	gnutls_x509_crt_t crt = NULL;
@@ -245,6 +287,10 @@ main(int argc, char **argv)
 		case 'i': in = optarg; break;
 		case 't': trust = optarg; break;
 		case 'e': eku = optarg; break;
+		case 'T':
+			if (add_template(&pol, optarg) < 0)
+				return CATOOL_USAGE;
+			break;
 		case 'k': check_only = true; break;
 		case 'c': ca_cert = optarg; break;
 		case 'K': ca_key = optarg; break;

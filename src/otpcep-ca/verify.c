@@ -25,7 +25,12 @@
 
 #include "catool.h"
 #include "cmsder.h"
+#include "csr.h"
 #include "log.h"
+#include "utf8.h"
+
+/* The smallest RSA key the logon template allows (as otpcep's default). */
+#define CATOOL_MIN_RSA_BITS 2048
 
 #define CATOOL_CHAIN_MAX 16
 /* More certificates than any real request carries (4.1 carries one). */
@@ -54,6 +59,10 @@ catool_status_name(enum catool_status s)
 	case CATOOL_NO_EKU:		return "no signing EKU";
 	case CATOOL_BAD_PKCS10:		return "bad PKCS#10";
 	case CATOOL_NO_UPN:		return "no UPN";
+	case CATOOL_WEAK_KEY:		return "bad public key";
+	case CATOOL_NO_TEMPLATE:	return "no template";
+	case CATOOL_TEMPLATE_UNSUPPORTED: return "template not issued here";
+	case CATOOL_TEMPLATE_CONFLICT:	return "template conflict";
 	case CATOOL_ISSUE_FAILED:	return "issuing failed";
 	}
 	return "unknown";
@@ -659,11 +668,111 @@ read_upn(gnutls_x509_crq_t crq, char **upn, char *why, size_t why_len)
 	return st;
 }
 
-/* The PKCS#10 keeps its proof-of-possession signature (MS-WCCE 2.2.2.6.5). */
+/*
+ * The request's template extension oid, decoded into *value (a new string),
+ * or *value NULL when absent. A second copy is a conflict: the CA could read
+ * either. CATOOL_OK, or a refusal in why.
+ */
 static enum catool_status
-check_pkcs10(const struct cmsder_signed_request *r, struct catool_verified *v,
+read_template_ext(gnutls_x509_crq_t crq, const char *oid, char **value,
     char *why, size_t why_len)
 {
+	gnutls_datum_t ext = { NULL, 0 };
+	enum msext_result mr;
+	unsigned crit = 0;
+	long major, minor;
+
+	*value = NULL;
+	if (gnutls_x509_crq_get_extension_by_oid2(crq, oid, 0, &ext, &crit) < 0)
+		return CATOOL_OK;
+	if (gnutls_x509_crq_get_extension_by_oid2(crq, oid, 1, &ext, &crit) >= 0) {
+		gnutls_free(ext.data);
+		return catool_refuse(why, why_len, CATOOL_TEMPLATE_CONFLICT,
+		    "CERTSRV_E_TEMPLATE_CONFLICT (0x80094802): extension %s "
+		    "appears twice", oid);
+	}
+	if (strcmp(oid, OID_MS_TEMPLATE_V2) == 0)
+		mr = msext_template_v2_decode(ext.data, ext.size, value, &major,
+		    &minor);
+	else
+		mr = msext_template_name_decode(ext.data, ext.size, value);
+	gnutls_free(ext.data);
+	if (mr != MSEXT_OK)
+		return catool_refuse(why, why_len, CATOOL_BAD_PKCS10,
+		    "the template extension %s is malformed", oid);
+	return CATOOL_OK;
+}
+
+/*
+ * The templates the request names, against --template (MS-WCCE 3.2.2.6.2.1.4.4
+ * and the CA's errors, MS-WCCE 2.2.2.5): at least one extension; each names
+ * a template this CA issues; the OID and the name, when both are there, name
+ * the same one.
+ */
+static enum catool_status
+check_templates(const struct catool_policy *p, gnutls_x509_crq_t crq,
+    char *why, size_t why_len)
+{
+	char *oid = NULL, *name = NULL, esc[128];
+	enum catool_status st;
+	size_t i, by_oid = SIZE_MAX, by_name = SIZE_MAX;
+
+	if (p->template_count == 0)
+		return CATOOL_OK;
+	if ((st = read_template_ext(crq, OID_MS_TEMPLATE_V2, &oid, why,
+	    why_len)) != CATOOL_OK ||
+	    (st = read_template_ext(crq, OID_MS_TEMPLATE_NAME, &name, why,
+	    why_len)) != CATOOL_OK)
+		goto cleanup;
+	if (oid == NULL && name == NULL) {
+		st = catool_refuse(why, why_len, CATOOL_NO_TEMPLATE,
+		    "CERTSRV_E_NO_CERT_TYPE (0x80094801): the request names no "
+		    "certificate template");
+		goto cleanup;
+	}
+	for (i = 0; i < p->template_count; i++) {
+		if (oid != NULL && p->templates[i].oid != NULL &&
+		    strcmp(oid, p->templates[i].oid) == 0)
+			by_oid = i;
+		if (name != NULL && p->templates[i].name != NULL &&
+		    utf8_caseless_eq(name, p->templates[i].name))
+			by_name = i;
+	}
+	st = CATOOL_TEMPLATE_UNSUPPORTED;
+	if (oid != NULL && by_oid == SIZE_MAX) {
+		catool_refuse(why, why_len, st, "CERTSRV_E_UNSUPPORTED_CERT_TYPE "
+		    "(0x80094800): template %s is not one this CA issues "
+		    "(--template)", log_escape(esc, sizeof(esc), oid, strlen(oid)));
+		goto cleanup;
+	}
+	if (name != NULL && by_name == SIZE_MAX) {
+		catool_refuse(why, why_len, st, "CERTSRV_E_UNSUPPORTED_CERT_TYPE "
+		    "(0x80094800): template \"%s\" is not one this CA issues "
+		    "(--template)", log_escape(esc, sizeof(esc), name,
+		    strlen(name)));
+		goto cleanup;
+	}
+	if (oid != NULL && name != NULL && by_oid != by_name) {
+		st = catool_refuse(why, why_len, CATOOL_TEMPLATE_CONFLICT,
+		    "CERTSRV_E_TEMPLATE_CONFLICT (0x80094802): the template OID "
+		    "%s and the name \"%s\" are two templates", oid,
+		    log_escape(esc, sizeof(esc), name, strlen(name)));
+		goto cleanup;
+	}
+	st = CATOOL_OK;
+cleanup:
+	free(oid);
+	free(name);
+	return st;
+}
+
+/* The PKCS#10 keeps its proof-of-possession signature (MS-WCCE 2.2.2.6.5). */
+static enum catool_status
+check_pkcs10(const struct catool_policy *p, const struct cmsder_signed_request *r,
+    struct catool_verified *v, char *why, size_t why_len)
+{
+	struct audit a;
+	enum catool_status st;
 	gnutls_datum_t der;
 	int rc;
 
@@ -680,11 +789,27 @@ check_pkcs10(const struct cmsder_signed_request *r, struct catool_verified *v,
 		return catool_refuse(why, why_len, CATOOL_BAD_PKCS10,
 		    "the request inside is not a PKCS#10 (%s)",
 		    gnutls_strerror(rc));
+	/* Issue 15 item 8: the responder's key rules, before the signature. */
+	memset(&a, 0, sizeof(a));
+	switch (csr_check_key(CATOOL_MIN_RSA_BITS, v->crq, &a)) {
+	case CSR_OK:
+		break;
+	case CSR_NOMEM:
+		return catool_refuse(why, why_len, CATOOL_ISSUE_FAILED,
+		    "out of memory");
+	default:
+		return catool_refuse(why, why_len, CATOOL_WEAK_KEY,
+		    "NTE_BAD_PUBLIC_KEY (0x80090015): the PKCS#10's key: %s",
+		    strncmp(a.reason, "step 1: ", 8) == 0 ? a.reason + 8 :
+		    a.reason);
+	}
 	if ((rc = gnutls_x509_crq_verify(v->crq,
 	    GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1)) < 0)
 		return catool_refuse(why, why_len, CATOOL_BAD_PKCS10,
 		    "the PKCS#10's own signature does not verify (%s)",
 		    gnutls_strerror(rc));
+	if ((st = check_templates(p, v->crq, why, why_len)) != CATOOL_OK)
+		return st;
 	return read_upn(v->crq, &v->upn, why, why_len);
 }
 
@@ -747,7 +872,7 @@ catool_verify(const struct catool_policy *p, const uint8_t *der,
 			goto cleanup;
 		v->signers++;
 	}
-	st = check_pkcs10(&r, v, why, why_len);
+	st = check_pkcs10(p, &r, v, why, why_len);
 cleanup:
 	for (size_t k = 0; k < ncerts; k++)
 		gnutls_x509_crt_deinit(certs[k]);

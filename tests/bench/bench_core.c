@@ -100,7 +100,7 @@ main(int argc, char **argv)
 	t0 = now_us();
 	for (i = 0; i < n; i++) {
 		memset(&a, 0, sizeof(a));
-		if (csr_parse(cfg, req.cert_request, req.cert_request_len, &csr,
+		if (csr_parse(cfg, NULL, req.cert_request, req.cert_request_len, &csr,
 		    &a) != CSR_OK || csr_match_user(csr, req.username, &user,
 		    &a) != CSR_OK)
 			return fprintf(stderr, "csr: %s\n", a.reason), 1;

@@ -36,6 +36,7 @@ template = $oid
 ca = ca1.example.com\\Issuing CA
 log = stderr
 require_https = no
+require_client_cert = no
 CONF
 len=$(stat -c %s "$SPEC/4.4-invalid-request.xml")
 t0=$(date +%s%N)

@@ -9,6 +9,8 @@ template = OTPLogon
 ca = ca1.example.com\\Issuing CA 1
 log = stderr
 require_https = no
+# a test without a web server: no client certificate to verify
+require_client_cert = no
 CONF
 cp "$T/otpcep.conf" "$T/https.conf"
 sed -i '/require_https/d' "$T/https.conf"

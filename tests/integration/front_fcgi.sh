@@ -12,6 +12,8 @@ template = OTPLogon
 ca = ca1.example.com\\Issuing CA 1
 log = stderr
 require_https = no
+# lighttpd without TLS here: no client certificate to verify
+require_client_cert = no
 workers = 4
 CONF
 	shift

@@ -78,7 +78,7 @@ t_check_response "RADIUS down: OtherError" "$T/down.out" 200 OtherError
 t_check "RADIUS unreachable at warning (<4>)" grep -q '^<4>request .* status=OtherError ' "$T/journal"
 # Outside the journal: no prefix.
 env -i PATH="$PATH" GATEWAY_INTERFACE=CGI/1.1 OTPCEP_CONFIG="$T/otpcep.conf" \
-	REQUEST_METHOD=GET "$OTPCEP" >/dev/null 2>"$T/plain.log"
+	REQUEST_METHOD=GET SSL_CLIENT_VERIFY=SUCCESS "$OTPCEP" >/dev/null 2>"$T/plain.log"
 t_check "not the journal: plain lines" grep -q '^otpcep: request .* http=405 ' "$T/plain.log"
 
 # fail2ban-regex on these real lines, written as syslog writes them.
