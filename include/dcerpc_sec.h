@@ -103,6 +103,14 @@ struct dcerpc_gss_params {
 enum dcerpc_err dcerpc_gss_new(const struct dcerpc_gss_params *p,
     struct dcerpc_sec **out, char *errbuf, size_t errlen);
 
+/*
+ * Turns an established GSS context into a known-key one with the same keys,
+ * sequence number and role (via gss_krb5_export_lucid_sec_context; the GSS
+ * context is consumed, *sec replaced; the keys never leave a dcerpc_sec).
+ * For checking MIT's tokens with our own RFC 4121 code and back.
+ */
+enum dcerpc_err dcerpc_gss_to_krb5key(struct dcerpc_sec **sec);
+
 /* ---- Known-key backend (RFC 4121 with libkrb5). ---- */
 
 /*

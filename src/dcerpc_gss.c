@@ -451,3 +451,42 @@ fail:
 	g_free(sec);
 	return r;
 }
+
+enum dcerpc_err
+dcerpc_gss_to_krb5key(struct dcerpc_sec **secp)
+{
+	struct dcerpc_sec *sec = *secp, *k = NULL;
+	struct gss *g = sec->impl;
+	gss_krb5_lucid_context_v1_t *lc;
+	gss_krb5_lucid_key_t *key;
+	void *lucid = NULL;
+	OM_uint32 maj, min, m;
+	enum dcerpc_err r;
+
+	if (sec->ops != &gss_ops || !sec->complete)
+		return DCERPC_E_ARG;
+	maj = gss_krb5_export_lucid_sec_context(&min, &g->ctx, 1, &lucid);
+	g->ctx = GSS_C_NO_CONTEXT;	/* RFC: not to be used again */
+	if (GSS_ERROR(maj)) {
+		gss_words(sec, "exporting the context", maj, min, GSS_C_NO_OID);
+		return DCERPC_E_SEC_CONTEXT;
+	}
+	lc = lucid;
+	if (lc->protocol != 1) {	/* RFC 4121 tokens only */
+		gss_krb5_free_lucid_sec_context(&m, lucid);
+		return DCERPC_E_SEC_CONTEXT;
+	}
+	key = lc->cfx_kd.have_acceptor_subkey ? &lc->cfx_kd.acceptor_subkey :
+	    &lc->cfx_kd.ctx_key;
+	r = dcerpc_krb5key_new((int32_t)key->type, key->data, key->length,
+	    lc->cfx_kd.have_acceptor_subkey != 0, !lc->initiate, lc->send_seq,
+	    sec->auth_type, &k);
+	gss_krb5_free_lucid_sec_context(&m, lucid);
+	if (r != DCERPC_OK)
+		return r;
+	k->auth_context_id = sec->auth_context_id;
+	k->header_sign = sec->header_sign;
+	g_free(sec);
+	*secp = k;
+	return DCERPC_OK;
+}

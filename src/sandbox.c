@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <linux/netlink.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -54,15 +55,9 @@ static const char *const sandbox_common[] = {
 	"getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
 	"uname", "prlimit64", "sysinfo", "sched_yield", "sched_getaffinity",
 	"restart_syscall", "exit", "exit_group",
-	/*
-	 * Files by name: the serving process re-reads ldap_ca_file for each
-	 * new LDAP connection (libldap makes a TLS context per connection)
-	 * and libc reads /etc/hosts, /etc/services, /etc/gai.conf; the signer
-	 * re-reads the certificate and key files at every reload, and a
-	 * PKCS#11 module its token files.
-	 */
-	"openat", "access", "faccessat", "faccessat2", "getdents64",
-	"readlink", "readlinkat", "ioctl",
+	/* Files by name (openat: see sandbox_arg_rules), directories. */
+	"access", "faccessat", "faccessat2", "getdents64", "readlink",
+	"readlinkat", "ioctl",
 	NULL,
 };
 
@@ -179,12 +174,33 @@ sandbox_arg_rules(scmp_filter_ctx ctx, enum sandbox_role role)
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0)
 		return r;
+	/*
+	 * The signer re-reads the certificate and key files at every reload,
+	 * and a PKCS#11 module (SoftHSM2) reads and writes its token files.
+	 */
 	if (role == SANDBOX_SIGNER)
-		return 0;
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 0);
+	/*
+	 * The serving process opens files for reading only: ldap_ca_file for
+	 * each new LDAP connection (libldap makes a TLS context per
+	 * connection), /etc/hosts, /etc/resolv.conf and the like for a host
+	 * name. Opening anything to write or create is refused.
+	 */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC |
+	    O_APPEND, 0))) < 0)
+		return r;
+	/*
+	 * getaddrinfo(AI_ADDRCONFIG) asks the kernel for the local addresses
+	 * over NETLINK_ROUTE when libldap resolves a host name.
+	 */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_INET))) < 0 ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_INET6))) < 0)
+	    SCMP_A0(SCMP_CMP_EQ, AF_INET6))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+	    SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE))) < 0)
 		return r;
 	/*
 	 * pthread_create: clone with CLONE_THREAD. A new process (fork, or

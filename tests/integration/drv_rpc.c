@@ -14,6 +14,11 @@
  *   drv_rpc submit HOST EPM_PORT SPN AUTHTYPE CRED REQ_BYTES [ATTRS]
  *       icpr_submit with CRED "keytab:FILE:PRINCIPAL", "ccache:NAME" or
  *       "default"; prints the outcome as key=value lines.
+ *   drv_rpc crosscheck CLIENT_KEYTAB PRINCIPAL SPN SERVICE_KEYTAB AUTHTYPE
+ *       both ends of a GSS context in one process (our GSS backend, DCE
+ *       style), then MIT's sealing is opened by our RFC 4121 code (the
+ *       known-key backend that opens Windows' bytes) and ours by MIT's:
+ *       prints "crosscheck ok" or what failed.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -271,9 +276,155 @@ submit(int argc, char **argv)
 	return 0;
 }
 
+/* A sealed request built by tx (which must be complete). */
+static size_t
+seal_request(struct dcerpc_sec *tx, uint8_t *out, size_t cap,
+    const uint8_t *stub, size_t n, enum dcerpc_err *r)
+{
+	struct dcerpc_call_frag f;
+	struct dcerpc_auth_out a;
+	size_t len = 0, tok = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.ptype = DCERPC_PTYPE_REQUEST;
+	f.pfc_flags = DCERPC_PFC_FIRST_FRAG | DCERPC_PFC_LAST_FRAG;
+	f.call_id = 5;
+	f.alloc_hint = (uint32_t)n;
+	f.stub = stub;
+	f.stub_len = n;
+	if ((*r = dcerpc_sec_token_len(tx, (n + 15) & ~(size_t)15, &tok)) !=
+	    DCERPC_OK)
+		return 0;
+	a.type = tx->auth_type;
+	a.level = DCERPC_AUTHN_LEVEL_PKT_PRIVACY;
+	a.context_id = tx->auth_context_id;
+	a.value = NULL;
+	a.value_len = tok;
+	if ((*r = dcerpc_build_call(out, cap, &len, &f, &a)) != DCERPC_OK)
+		return 0;
+	*r = dcerpc_seal_pdu(tx, out, len);
+	return len;
+}
+
+static int
+crosscheck(char **argv)
+{
+	struct dcerpc_gss_params cp, sp;
+	struct dcerpc_sec *cl = NULL, *sv = NULL;
+	uint8_t *tok = NULL, *in = NULL, stub[100], pdu[1024], copy[1024];
+	size_t tok_len = 0, in_len = 0, len, i;
+	struct dcerpc_pdu p;
+	char err[256];
+	enum dcerpc_err r;
+	int legs = 0;
+
+	memset(&cp, 0, sizeof(cp));
+	cp.auth_type = (uint8_t)atoi(argv[6]);
+	cp.target = argv[4];
+	cp.keytab = argv[2];
+	cp.principal = argv[3];
+	sp = cp;
+	sp.acceptor = true;
+	sp.target = NULL;
+	sp.principal = NULL;
+	sp.keytab = argv[5];
+	if (dcerpc_gss_new(&cp, &cl, err, sizeof(err)) != DCERPC_OK ||
+	    dcerpc_gss_new(&sp, &sv, err, sizeof(err)) != DCERPC_OK) {
+		printf("crosscheck: credentials: %s\n", err);
+		return 1;
+	}
+	/* the legs, as bind / bind_ack / auth3 or alter_context carry them */
+	while (!cl->complete || !sv->complete) {
+		struct dcerpc_sec *s = legs % 2 == 0 ? cl : sv;
+
+		if (legs++ > 8 || (s->complete && in_len == 0))
+			break;
+		if ((r = dcerpc_sec_step(s, in, in_len, &tok, &tok_len)) !=
+		    DCERPC_OK) {
+			printf("crosscheck: leg %d: %s\n", legs, s->error);
+			return 1;
+		}
+		free(in);
+		in = tok;
+		in_len = tok_len;
+		tok = NULL;
+	}
+	free(in);
+	if (!cl->complete || !sv->complete) {
+		printf("crosscheck: the context did not complete\n");
+		return 1;
+	}
+	printf("legs=%d\n", legs);
+	cl->header_sign = sv->header_sign = true;
+	for (i = 0; i < sizeof(stub); i++)
+		stub[i] = (uint8_t)(i ^ 0x5a);
+	/* MIT seals (initiator), MIT opens: the GSS path itself */
+	len = seal_request(cl, pdu, sizeof(pdu), stub, sizeof(stub), &r);
+	if (r != DCERPC_OK) {
+		printf("crosscheck: GSS sealing: %s\n", cl->error);
+		return 1;
+	}
+	printf("token_len=%u\n", (unsigned)dcerpc_get16(pdu + 10));
+	memcpy(copy, pdu, len);
+	if ((r = dcerpc_unseal_pdu(sv, pdu, len, &p)) != DCERPC_OK ||
+	    p.stub_len != sizeof(stub) ||
+	    memcmp(pdu + p.stub_off, stub, sizeof(stub)) != 0) {
+		printf("crosscheck: GSS opening GSS: %s\n", sv->error);
+		return 1;
+	}
+	/* our RFC 4121 code opens MIT's token with the acceptor's keys */
+	if ((r = dcerpc_gss_to_krb5key(&sv)) != DCERPC_OK) {
+		printf("crosscheck: export: %s\n", dcerpc_strerror(r));
+		return 1;
+	}
+	if ((r = dcerpc_unseal_pdu(sv, copy, len, &p)) != DCERPC_OK ||
+	    p.stub_len != sizeof(stub) ||
+	    memcmp(copy + p.stub_off, stub, sizeof(stub)) != 0) {
+		printf("crosscheck: known-key opening MIT's token: %s\n",
+		    dcerpc_strerror(r));
+		return 1;
+	}
+	/* MIT opens our RFC 4121 token (a response: acceptor to initiator) */
+	{
+		struct dcerpc_call_frag f;
+		struct dcerpc_auth_out a;
+		size_t tl = 0;
+
+		memset(&f, 0, sizeof(f));
+		f.ptype = DCERPC_PTYPE_RESPONSE;
+		f.pfc_flags = DCERPC_PFC_FIRST_FRAG | DCERPC_PFC_LAST_FRAG;
+		f.call_id = 5;
+		f.stub = stub;
+		f.stub_len = sizeof(stub);
+		r = dcerpc_sec_token_len(sv, 0, &tl);
+		a.type = sv->auth_type;
+		a.level = DCERPC_AUTHN_LEVEL_PKT_PRIVACY;
+		a.context_id = sv->auth_context_id;
+		a.value = NULL;
+		a.value_len = tl;
+		if (r == DCERPC_OK)
+			r = dcerpc_build_call(pdu, sizeof(pdu), &len, &f, &a);
+		if (r == DCERPC_OK)
+			r = dcerpc_seal_pdu(sv, pdu, len);
+	}
+	if (r != DCERPC_OK || (r = dcerpc_unseal_pdu(cl, pdu, len, &p)) !=
+	    DCERPC_OK || p.stub_len != sizeof(stub) ||
+	    memcmp(pdu + p.stub_off, stub, sizeof(stub)) != 0) {
+		printf("crosscheck: MIT opening our token: %s %s\n",
+		    dcerpc_strerror(r), cl->error);
+		return 1;
+	}
+	printf("crosscheck ok\n");
+	dcerpc_sec_free(cl);
+	dcerpc_sec_free(sv);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 7 && strcmp(argv[1], "crosscheck") == 0)
+		return crosscheck(argv);
 	if (argc == 5 && strcmp(argv[1], "serve") == 0) {
 		icpr_port = (uint16_t)atoi(argv[3]);
 		return serve((uint16_t)atoi(argv[2]), argv[4]);

@@ -7,9 +7,12 @@
  *           an AF_UNIX socket for syslog): exits 0
  *   execve  runs /bin/true          fork     a new process
  *   inet    an AF_INET socket       ptrace   PTRACE_TRACEME
+ *   write   opens a file to write (the serving process reads files only)
  * Before entering it prints "CALL NAME NR N", N the call's number here.
  * Each forbidden call must kill the process by SIGSYS with one line on stderr.
  */
+#include <fcntl.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +47,19 @@ allowed(enum sandbox_role role)
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) < 0)
 		return 1;
 	close(fd);
+	/* Reading a file by name: both (ldap_ca_file; the signer's key files). */
+	if ((fd = open("/etc/hosts", O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;
+	close(fd);
+	/* A host name as libldap resolves one (AI_ADDRCONFIG: netlink). */
+	if (role == SANDBOX_SERVE) {
+		struct addrinfo hints = { .ai_flags = AI_ADDRCONFIG,
+		    .ai_socktype = SOCK_STREAM }, *res = NULL;
+
+		if (getaddrinfo("localhost", "389", &hints, &res) != 0)
+			return 1;
+		freeaddrinfo(res);
+	}
 	if (role == SANDBOX_SERVE && (pthread_create(&t, NULL, thread_main,
 	    NULL) != 0 || pthread_join(t, NULL) != 0))
 		return 1;
@@ -65,7 +81,7 @@ main(int argc, char **argv)
 	/* The number the SIGSYS line must name. */
 	printf("CALL %s NR %d\n", call, seccomp_syscall_resolve_name(
 	    strcmp(call, "inet") == 0 ? "socket" : strcmp(call, "fork") == 0 ?
-	    "clone" : call));
+	    "clone" : strcmp(call, "write") == 0 ? "openat" : call));
 	if (sandbox_enter(role) != 0)
 		return 3;
 	printf("ENTERED\n");
@@ -78,6 +94,8 @@ main(int argc, char **argv)
 		(void)fork();
 	else if (strcmp(call, "inet") == 0)
 		(void)socket(AF_INET, SOCK_STREAM, 0);
+	else if (strcmp(call, "write") == 0)
+		(void)open("/dev/null", O_WRONLY);
 	else if (strcmp(call, "ptrace") == 0)
 		(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 	printf("SURVIVED %s\n", call);

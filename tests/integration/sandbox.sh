@@ -29,6 +29,7 @@ forbidden() {
 forbidden serve execve "serving process"
 forbidden serve fork "serving process"
 forbidden serve ptrace "serving process"
+forbidden serve write "serving process"
 forbidden signer execve "signer process"
 forbidden signer inet "signer process"
 forbidden signer fork "signer process"
