@@ -124,6 +124,14 @@ build/tests/drv_%: tests/integration/drv_%.c build/libotpcep.a | $(DEPS_OK)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
 		build/libotpcep.a $(LIBS) $(RPC_LIBS) $(TEST_LIBS)
 
+# The stand-in CA of the ICPR tests reuses otpcep-ca's policy code (all of
+# src/otpcep-ca but its main.c).
+CATOOL_POLICY_SRC = $(filter-out src/otpcep-ca/main.c,$(wildcard src/otpcep-ca/*.c))
+build/tests/drv_standin_ca: tests/integration/drv_standin_ca.c $(CATOOL_POLICY_SRC) build/libotpcep.a | $(DEPS_OK)
+	@mkdir -p build/tests
+	$(CC) $(ALL_CPPFLAGS) -Isrc/otpcep-ca $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) \
+		-o $@ $< $(CATOOL_POLICY_SRC) build/libotpcep.a $(LIBS) $(RPC_LIBS) $(TEST_LIBS)
+
 .SECONDEXPANSION:
 build/bin/%: $$(wildcard src/%/*.c) build/libotpcep.a | $(DEPS_OK)
 	@mkdir -p build/bin

@@ -21,6 +21,7 @@
 struct dcerpc_conn {
 	int fd;
 	int timeout_ms;			/* per read / write */
+	int64_t deadline_ms;		/* CLOCK_MONOTONIC; 0: none */
 	uint16_t max_xmit_frag;		/* negotiated */
 	uint16_t max_recv_frag;
 	uint32_t assoc_group;
@@ -38,6 +39,11 @@ struct dcerpc_conn {
  */
 enum dcerpc_err dcerpc_conn_open(struct dcerpc_conn *conn, const char *host,
     uint16_t port, int timeout_ms);
+/*
+ * Bounds everything still to come on conn to ms milliseconds from now (a
+ * peer that trickles bytes cannot hold us longer than that).
+ */
+void dcerpc_conn_set_deadline(struct dcerpc_conn *conn, int ms);
 /* Takes over an accepted socket (server side). */
 void dcerpc_conn_init_fd(struct dcerpc_conn *conn, int fd, int timeout_ms);
 void dcerpc_conn_close(struct dcerpc_conn *conn);

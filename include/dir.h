@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * Step 2 of MS-OTPCE 3.2.5.1: the user must be listed in Active Directory.
- * The only module that uses libldap. struct dir is shared and read-only after
- * start-up; each worker owns one struct dir_conn (one LDAP connection, kept
- * across requests, re-opened when the server went away).
+ * The only module that uses libldap. struct dir is shared by all workers and
+ * read-only after start-up but for its pool of ldap_connections connections
+ * (each used by one lookup at a time, kept across requests, re-opened when
+ * the server went away) and its memory of dead ldap_uri servers.
  * docs/protocol.md, "Step 2: the directory", has the rules.
  */
 #ifndef OTPCEP_DIR_H
@@ -16,7 +17,6 @@
 
 struct config;
 struct dir;
-struct dir_conn;
 
 /* The directory's view of the requesting user. */
 struct dir_user {
@@ -51,16 +51,15 @@ const char *dir_strerror(enum dir_result r);
 struct dir *dir_new(const struct config *cfg);
 void dir_free(struct dir *d);
 
-/* Per worker; connects lazily on first use. NULL only when out of memory. */
-struct dir_conn *dir_conn_new(const struct dir *d);
-void dir_conn_free(struct dir_conn *c);
-
 /*
- * Looks up username (as sent: DOMAIN\user or user@suffix). Returns DIR_FOUND
- * and fills *out (free with dir_user_free), or another result with *out
- * zeroed and the reason written with audit_reason().
+ * Looks up username (as sent: DOMAIN\user or user@suffix) on a connection of
+ * the pool, which it has alone meanwhile; waits for one while all are busy,
+ * within the lookup's bound (ldap_timeout_ms per ldap_uri, plus one).
+ * Returns DIR_FOUND and fills *out (free with dir_user_free), or another
+ * result with *out zeroed and the reason written with audit_reason().
+ * Thread-safe.
  */
-enum dir_result dir_lookup(struct dir_conn *c, const char *username,
+enum dir_result dir_lookup(const struct dir *d, const char *username,
     struct dir_user *out, struct audit *a);
 
 void dir_user_free(struct dir_user *u);
@@ -140,10 +139,22 @@ enum dir_result dir_template_resolve(const struct dir *d, const char *name,
 
 /*
  * otpcep --probe: connects and binds as ldap_bind_dn to the first ldap_uri
- * that answers, in order. DIR_FOUND (and *uri, the server that answered) when
+ * that answers, in order (skipping dead ones while another is alive), on a
+ * connection of its own. DIR_FOUND (and *uri, the server that answered) when
  * the bind succeeded; DIR_UNAVAILABLE with the reason in a otherwise.
  */
-enum dir_result dir_probe(struct dir_conn *c, const char **uri,
+enum dir_result dir_probe(const struct dir *d, const char **uri,
     struct audit *a);
+
+/* How many ldap_uri are configured (the names: cfg->ldap_uri, same order). */
+size_t dir_uri_count(const struct dir *d);
+
+/*
+ * otpcep --probe, one line per ldap_uri: connects to ldap_uri i alone and
+ * binds as ldap_bind_dn (anonymous without one), within ldap_timeout_ms.
+ * DIR_FOUND when that worked; DIR_UNAVAILABLE with the stage and the server's
+ * reason in a otherwise. The pool's connections are left alone.
+ */
+enum dir_result dir_probe_uri(const struct dir *d, size_t i, struct audit *a);
 
 #endif

@@ -7,6 +7,7 @@
 #ifndef OTPCEP_DIR_INTERNAL_H
 #define OTPCEP_DIR_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -28,11 +29,22 @@ struct dir_suffix {
 	const struct dir_domain *domain;
 };
 
+struct dir_pool;
+
 struct dir {
 	bool configured;
 	const char *path;	/* the configuration file, for messages */
 	char **uris;
 	size_t uri_count;
+	/*
+	 * Dead-server memory (issue 10): when ldap_uri i last failed, it is
+	 * skipped until uri_dead_until[i] (clock_ms()) while another is
+	 * alive. The one part of struct dir that changes after dir_new(),
+	 * with atomics; 0 is alive.
+	 */
+	_Atomic long long *uri_dead_until;
+	long long dead_time_ms;	/* ldap_dead_time_s */
+	struct dir_pool *pool;	/* ldap_connections, shared by all workers */
 	char *bind_dn;		/* NULL: no bind (anonymous) */
 	struct secret password;
 	bool starttls;
@@ -45,6 +57,10 @@ struct dir {
 	size_t suffix_count;
 };
 
+/* dir.c: the pool of ldap_connections; NULL when out of memory. */
+struct dir_pool *dir_pool_new(const struct dir *d, unsigned size);
+void dir_pool_free(struct dir_pool *p);
+
 /* The configured domain of a NetBIOS name (len bytes, any case), or NULL. */
 const struct dir_domain *dir_domain_by_netbios(const struct dir *d,
     const char *name, size_t len);
@@ -52,6 +68,14 @@ const struct dir_domain *dir_domain_by_netbios(const struct dir *d,
 struct audit;
 struct dir_conn;
 struct ldap;
+
+/*
+ * One connection of its own, outside the pool (the pool's connections,
+ * --probe, dir_template.c's start-up lookups); connects lazily. NULL only
+ * when out of memory.
+ */
+struct dir_conn *dir_conn_new(const struct dir *d);
+void dir_conn_free(struct dir_conn *c);
 
 /*
  * c's connection (opened, secured and bound first when it is not), for the

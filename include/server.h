@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
  * What the responder holds for its whole life (struct server, read-only
- * after start-up but for the signer's own reload) and what each worker owns
- * (struct worker: its directory connection).
+ * after start-up but for the signer's own reload, the directory's pool of
+ * connections and the peers' dead-or-alive state) and what each worker owns.
  */
 #ifndef OTPCEP_SERVER_H
 #define OTPCEP_SERVER_H
@@ -24,7 +24,6 @@ struct server {
 
 struct worker {
 	const struct server *srv;
-	struct dir_conn *dir;
 	unsigned index;
 };
 

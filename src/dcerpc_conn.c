@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dcerpc_conn.h"
@@ -37,15 +38,42 @@ dcerpc_conn_init_fd(struct dcerpc_conn *conn, int fd, int timeout_ms)
 	conn_reset(conn, fd, timeout_ms);
 }
 
-/* Waits until fd is ready for events, within the connection's timeout. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+dcerpc_conn_set_deadline(struct dcerpc_conn *conn, int ms)
+{
+	conn->deadline_ms = now_ms() + (ms > 0 ? ms : 1);
+}
+
+/*
+ * Waits until fd is ready for events, within the connection's timeout and
+ * before its deadline.
+ */
 static enum dcerpc_err
 wait_fd(struct dcerpc_conn *conn, short events)
 {
 	struct pollfd pfd = { conn->fd, events, 0 };
-	int n;
+	int n, wait;
 
 	do {
-		n = poll(&pfd, 1, conn->timeout_ms);
+		wait = conn->timeout_ms;
+		if (conn->deadline_ms != 0) {
+			int64_t left = conn->deadline_ms - now_ms();
+
+			if (left <= 0)
+				return DCERPC_E_TIMEOUT;
+			if (left < wait)
+				wait = (int)left;
+		}
+		n = poll(&pfd, 1, wait);
 	} while (n < 0 && errno == EINTR);
 	if (n == 0)
 		return DCERPC_E_TIMEOUT;

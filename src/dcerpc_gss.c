@@ -19,6 +19,7 @@
 #include <krb5.h>
 
 #include "dcerpc_sec.h"
+#include "dcerpc_spnego.h"
 
 struct gss {
 	gss_ctx_id_t ctx;
@@ -108,9 +109,17 @@ g_step(struct dcerpc_sec *sec, const uint8_t *in, size_t in_len,
 	gss_name_t src = GSS_C_NO_NAME;
 	gss_OID mech = GSS_C_NO_OID;
 	enum dcerpc_err r = DCERPC_OK;
+	uint8_t *raw = NULL;
+	size_t raw_len;
 
 	ib.value = (void *)(uintptr_t)in;
 	ib.length = in_len;
+	/* a framed DCE-style AP-REQ, as Windows accepts it (dcerpc_spnego.c) */
+	if (g->acceptor && g->ctx == GSS_C_NO_CONTEXT &&
+	    dcerpc_spnego_unframe(in, in_len, &raw, &raw_len)) {
+		ib.value = raw;
+		ib.length = raw_len;
+	}
 	if (g->acceptor) {
 		maj = gss_accept_sec_context(&min, &g->ctx, g->cred, &ib,
 		    GSS_C_NO_CHANNEL_BINDINGS, &src, &mech, &ob, &flags, NULL,
@@ -167,6 +176,7 @@ g_step(struct dcerpc_sec *sec, const uint8_t *in, size_t in_len,
 			r = DCERPC_E_NOMEM;
 	}
 done:
+	free(raw);
 	gss_release_buffer(&m, &ob);
 	if (src != GSS_C_NO_NAME)
 		gss_release_name(&m, &src);

@@ -266,9 +266,11 @@ decode_bind(const uint8_t *p, size_t off, size_t end, struct dcerpc_pdu *pdu)
 		for (j = 0; j < c->n_transfer; j++, off += 20)
 			dcerpc_syntax_get(p + off, &c->transfer[j]);
 	}
-	/* Only the alignment before the auth trailer may follow. */
-	if (end - off > 15)
-		return DCERPC_E_BAD_BODY;
+	/*
+	 * Bytes after the last context are ignored: C706 12.6.4.3 places the
+	 * verifier by auth_length, not after the list, and Windows accepts
+	 * them (impacket's alter_context repeats the context element there).
+	 */
 	return DCERPC_OK;
 }
 

@@ -5,16 +5,23 @@
  * (dir.c, dir_name.c, dir_setup.c) is the only one that uses libldap.
  *
  * struct dir holds what the configuration says (URIs, bind DN and password,
- * domains, UPN suffixes) and is read-only after dir_new(). Each worker owns a
- * struct dir_conn: one LDAP connection, opened on first use, kept across
- * requests, dropped on any error and re-opened on the next lookup (or at once,
- * when a kept connection turns out to be dead: the server restarted or closed
- * an idle connection). docs/protocol.md, "Step 2: the directory", explains
- * the rules; docs/configuration.md the keys.
+ * domains, UPN suffixes) and is read-only after dir_new(), but for two shared
+ * parts made for concurrency (issue 10):
+ * - the pool: ldap_connections struct dir_conn, shared by all workers. A
+ *   lookup takes one (waiting, within its deadline, while all are busy),
+ *   has it alone, and gives it back. Each is one LDAP connection, opened on
+ *   first use, kept across requests, dropped on any error and re-opened on
+ *   the next lookup (or at once, when a kept connection turns out to be
+ *   dead: the server restarted or closed an idle connection).
+ * - dead-server memory: an ldap_uri that failed is skipped for
+ *   ldap_dead_time_s while another is alive (all dead: the first is tried).
+ * docs/protocol.md, "Step 2: the directory", explains the rules;
+ * docs/configuration.md the keys; docs/design.md the pool.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +38,7 @@
 #include "dir.h"
 #include "dir_internal.h"
 #include "log.h"
+#include "metrics.h"
 #include "secret.h"
 
 /*
@@ -55,7 +63,19 @@ struct dir_conn {
 	size_t uri_index;	/* which ldap_uri ld talks to */
 	struct dir_watchdog wd;
 	struct ldap_conncb cb;	/* tells wd the socket; lives as long as ld */
+	bool leased;		/* a lookup has it (pool mutex) */
 };
+
+/* ldap_connections connections; idle ones on a stack (the warmest on top). */
+struct dir_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;	/* CLOCK_MONOTONIC: one came back */
+	struct dir_conn **conns;
+	size_t size;
+	struct dir_conn **idle;
+	size_t idle_count;
+};
+
 
 /* What went wrong talking to one server, for the log and the audit line. */
 struct dir_err {
@@ -187,18 +207,11 @@ watchdog_run(void *arg)
 static int
 watchdog_arm(struct dir_watchdog *w, const struct timeval *tv)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&w->mu);
 	w->done = false;
 	w->fired = false;
-	w->until.tv_sec = now.tv_sec + tv->tv_sec;
-	w->until.tv_nsec = now.tv_nsec + (long)tv->tv_usec * 1000;
-	if (w->until.tv_nsec >= 1000000000L) {
-		w->until.tv_sec++;
-		w->until.tv_nsec -= 1000000000L;
-	}
+	clock_ts_after((long long)tv->tv_sec * 1000 + tv->tv_usec / 1000,
+	    &w->until);
 	pthread_mutex_unlock(&w->mu);
 	return pthread_create(&w->thread, NULL, watchdog_run, w) == 0 ? 0 : -1;
 }
@@ -345,6 +358,23 @@ conn_drop(struct dir_conn *c)
 	c->ld = NULL;
 }
 
+/* The counters of one connection attempt to ldap_uri i (include/metrics.h). */
+static void
+conn_count(const struct dir *d, size_t i, int rc, const struct dir_err *e)
+{
+	if (rc == LDAP_SUCCESS) {
+		if (d->bind_dn)
+			metrics_ldap_bind(i, true);
+		else
+			metrics_ldap_answered(i);
+	} else if (strcmp(e->stage, "bind") == 0) {
+		metrics_ldap_bind(i, false);
+	} else {
+		metrics_ldap_error(i);
+		metrics_ldap_down(i);
+	}
+}
+
 static void
 err_log(const struct dir_err *e)
 {
@@ -352,31 +382,79 @@ err_log(const struct dir_err *e)
 	    ldap_err2string(e->rc), e->diag[0] ? ": " : "", e->diag);
 }
 
+static bool
+uri_usable(const struct dir *d, size_t i, long long now)
+{
+	return now >= atomic_load(&d->uri_dead_until[i]);
+}
+
+/* Issue 10: ldap_uri i failed; skip it for ldap_dead_time_s. */
+static void
+uri_mark_dead(const struct dir *d, size_t i)
+{
+	long long old;
+
+	if (d->dead_time_ms == 0)
+		return;
+	old = atomic_exchange(&d->uri_dead_until[i], clock_ms() +
+	    d->dead_time_ms);
+	if (old == 0)
+		log_warnx("step 2: %s: skipped for %lld s while another "
+		    "ldap_uri is alive", d->uris[i], d->dead_time_ms / 1000);
+}
+
+static void
+uri_mark_alive(const struct dir *d, size_t i)
+{
+	if (atomic_exchange(&d->uri_dead_until[i], 0) != 0)
+		log_info("step 2: %s: alive again", d->uris[i]);
+}
+
 /*
- * Connects c to the first ldap_uri that answers, in order. Returns DIR_FOUND
- * when connected, else DIR_UNAVAILABLE with the reason in the audit line.
+ * Connects c to the first ldap_uri that answers, in order, skipping those
+ * that failed within ldap_dead_time_s while another is alive (when all did,
+ * the first is tried). Returns DIR_FOUND when connected, else
+ * DIR_UNAVAILABLE with the reason in the audit line.
  */
 static enum dir_result
 conn_establish(struct dir_conn *c, long long deadline, struct audit *a)
 {
 	const struct dir *d = c->d;
 	struct dir_err e;
+	long long now = clock_ms();
+	bool any_usable = false;
 	size_t i;
 	int rc = LDAP_SERVER_DOWN;
 
 	memset(&e, 0, sizeof(e));
+	for (i = 0; i < d->uri_count; i++)
+		any_usable |= uri_usable(d, i, now);
 	for (i = 0; i < d->uri_count; i++) {
-		if ((rc = conn_open(c, d->uris[i], deadline, &c->ld, &e)) ==
-		    LDAP_SUCCESS) {
+		if (!uri_usable(d, i, now) && (any_usable || i > 0)) {
+			log_debug("step 2: skipping %s (dead)", d->uris[i]);
+			continue;
+		}
+		if (clock_ms() >= deadline)
+			break;	/* no time left: the next server is not to blame */
+		rc = conn_open(c, d->uris[i], deadline, &c->ld, &e);
+		conn_count(d, i, rc, &e);
+		if (rc == LDAP_SUCCESS) {
 			c->uri_index = i;
+			uri_mark_alive(d, i);
 			log_debug("step 2: connected to %s", d->uris[i]);
 			return DIR_FOUND;
 		}
 		err_log(&e);
 		/* A wrong service password is wrong everywhere; more tries
-		 * would only lock the account out. */
+		 * would only lock the account out. The server is alive. */
 		if (rc == LDAP_INVALID_CREDENTIALS)
 			break;
+		uri_mark_dead(d, i);
+	}
+	if (e.uri == NULL) {
+		/* Nothing tried: the deadline had passed. */
+		audit_reason(a, "step 2: directory unavailable: no time left");
+		return DIR_UNAVAILABLE;
 	}
 	audit_reason(a, "step 2: directory unavailable: %s: %s: %s", e.uri,
 	    e.stage, ldap_err2string(e.rc));
@@ -485,7 +563,7 @@ search_one(struct dir_conn *c, const char *base, const char *filter,
 	LDAPMessage *res = NULL;
 	struct dir_err e;
 	struct timeval tv;
-	bool fresh;
+	bool fresh, ran;
 	int rc, attempt, count;
 
 	memset(&e, 0, sizeof(e));
@@ -496,16 +574,22 @@ search_one(struct dir_conn *c, const char *base, const char *filter,
 				return ret;
 			fresh = true;
 		}
+		ran = false;
 		if (!step_time(d, deadline, &tv)) {
-			rc = LDAP_TIMEOUT;
+			rc = LDAP_TIMEOUT;	/* no time left: not the server's fault */
 		} else {
+			ran = true;
 			/* Size limit 2: enough to tell one entry from several. The
 			 * timeout is also the server's time limit (RFC 4511 4.5.1.5). */
 			rc = ldap_search_ext_s(c->ld, base, LDAP_SCOPE_SUBTREE, filter,
 			    attrs, 0, NULL, NULL, &tv, 2, &res);
 		}
-		if (rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED)
+		if (rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED) {
+			metrics_ldap_answered(c->uri_index);
 			break;
+		}
+		if (ran)
+			metrics_ldap_error(c->uri_index);
 		e.uri = d->uris[c->uri_index];
 		err_set(&e, c->ld, "search", rc);
 		err_log(&e);
@@ -517,8 +601,12 @@ search_one(struct dir_conn *c, const char *base, const char *filter,
 		/* A kept connection found dead (restart, idle close): once more. */
 		if (!fresh && attempt == 0 && conn_lost(rc)) {
 			log_info("step 2: %s: connection lost, reconnecting", e.uri);
+			metrics_ldap_reconnect(c->uri_index);
 			continue;
 		}
+		/* A server that does not answer a search is dead too. */
+		if (ran && (rc == LDAP_TIMEOUT || conn_lost(rc)))
+			uri_mark_dead(d, c->uri_index);
 		audit_reason(a, "step 2: directory unavailable: %s: search: %s",
 		    e.uri, ldap_err2string(rc));
 		return DIR_UNAVAILABLE;
@@ -547,7 +635,6 @@ search_one(struct dir_conn *c, const char *base, const char *filter,
 struct dir_conn *
 dir_conn_new(const struct dir *d)
 {
-	pthread_condattr_t attr;
 	struct dir_conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -557,19 +644,7 @@ dir_conn_new(const struct dir *d)
 	c->cb.lc_add = watchdog_add;
 	c->cb.lc_del = watchdog_del;
 	c->cb.lc_arg = &c->wd;
-	if (pthread_condattr_init(&attr) != 0) {
-		free(c);
-		return NULL;
-	}
-	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&c->wd.cv, &attr) != 0) {
-		pthread_condattr_destroy(&attr);
-		free(c);
-		return NULL;
-	}
-	pthread_condattr_destroy(&attr);
-	if (pthread_mutex_init(&c->wd.mu, NULL) != 0) {
-		pthread_cond_destroy(&c->wd.cv);
+	if (clock_sync_init(&c->wd.mu, &c->wd.cv) != 0) {
 		free(c);
 		return NULL;
 	}
@@ -587,11 +662,112 @@ dir_conn_free(struct dir_conn *c)
 	free(c);
 }
 
+/* ---- the pool ---------------------------------------------------------- */
+
+struct dir_pool *
+dir_pool_new(const struct dir *d, unsigned size)
+{
+	struct dir_pool *p;
+	size_t i;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->conns = calloc(size, sizeof(*p->conns));
+	p->idle = calloc(size, sizeof(*p->idle));
+	if (p->conns == NULL || p->idle == NULL)
+		goto fail;
+	for (p->size = 0; p->size < size; p->size++)
+		if ((p->conns[p->size] = dir_conn_new(d)) == NULL)
+			goto fail;
+	/* The first connection on top: one client opens one connection. */
+	for (i = 0; i < size; i++)
+		p->idle[i] = p->conns[size - 1 - i];
+	p->idle_count = size;
+	if (clock_sync_init(&p->mu, &p->cv) != 0)
+		goto fail;
+	return p;
+fail:
+	for (i = 0; i < p->size; i++)
+		dir_conn_free(p->conns[i]);
+	free(p->conns);
+	free(p->idle);
+	free(p);
+	return NULL;
+}
+
+void
+dir_pool_free(struct dir_pool *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->size; i++)
+		dir_conn_free(p->conns[i]);
+	free(p->conns);
+	free(p->idle);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+/*
+ * Takes an idle connection for this lookup alone, waiting while all
+ * ldap_connections are busy, at most until deadline (clock_ms()). Returns it,
+ * or NULL with the reason in the audit line.
+ */
+static struct dir_conn *
+pool_acquire(const struct dir *d, long long deadline, struct audit *a)
+{
+	struct dir_pool *p = d->pool;
+	struct dir_conn *c = NULL;
+	struct timespec ts;
+	long long left;
+	int rc = 0;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->idle_count == 0 && rc != ETIMEDOUT) {
+		if ((left = deadline - clock_ms()) <= 0)
+			break;
+		clock_ts_after(left, &ts);
+		rc = pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+	}
+	if (p->idle_count > 0) {
+		c = p->idle[--p->idle_count];
+		if (c->leased) {
+			/* Cannot happen; if it did, two requests would share it. */
+			log_err("step 2: connection pool: a leased connection "
+			    "was idle");
+			p->idle_count++;
+			c = NULL;
+		} else {
+			c->leased = true;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (c == NULL)
+		audit_reason(a, "step 2: directory unavailable: all %zu "
+		    "ldap_connections busy until the deadline", p->size);
+	return c;
+}
+
+static void
+pool_release(const struct dir *d, struct dir_conn *c)
+{
+	struct dir_pool *p = d->pool;
+
+	pthread_mutex_lock(&p->mu);
+	c->leased = false;
+	p->idle[p->idle_count++] = c;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
 enum dir_result
-dir_lookup(struct dir_conn *c, const char *username, struct dir_user *out,
+dir_lookup(const struct dir *d, const char *username, struct dir_user *out,
     struct audit *a)
 {
-	const struct dir *d = c->d;
+	struct dir_conn *c = NULL;
 	struct dir_user by_upn = { 0 };
 	struct dir_name name;
 	enum dir_result r;
@@ -609,9 +785,13 @@ dir_lookup(struct dir_conn *c, const char *username, struct dir_user *out,
 	if ((r = dir_parse_name(d, username, &name, a)) != DIR_FOUND)
 		goto cleanup;
 
-	/* Every network step gets ldap_timeout_ms; the whole lookup at most one
-	 * per server plus one for the search. */
+	/* Every network step gets ldap_timeout_ms; the whole lookup, with its
+	 * wait for a connection, at most one per server plus one for the search. */
 	deadline = clock_ms() + (long long)d->timeout_ms * (long long)(d->uri_count + 1);
+	if ((c = pool_acquire(d, deadline, a)) == NULL) {
+		r = DIR_UNAVAILABLE;
+		goto cleanup;
+	}
 	account = name.account;
 	if (name.upn) {
 		/* user@suffix: find the account by userPrincipalName, then hold
@@ -652,6 +832,8 @@ dir_lookup(struct dir_conn *c, const char *username, struct dir_user *out,
 		goto cleanup;
 	r = DIR_FOUND;
 cleanup:
+	if (c != NULL)
+		pool_release(d, c);
 	if (r == DIR_NOMEM)
 		audit_reason(a, "step 2: out of memory");
 	if (r != DIR_FOUND)
@@ -675,9 +857,9 @@ dir_user_free(struct dir_user *u)
 }
 
 enum dir_result
-dir_probe(struct dir_conn *c, const char **uri, struct audit *a)
+dir_probe(const struct dir *d, const char **uri, struct audit *a)
 {
-	const struct dir *d = c->d;
+	struct dir_conn *c;
 	enum dir_result r;
 
 	*uri = NULL;
@@ -685,11 +867,51 @@ dir_probe(struct dir_conn *c, const char **uri, struct audit *a)
 		audit_reason(a, "not configured (ldap_uri, domain)");
 		return DIR_NOT_CONFIGURED;
 	}
-	/* A fresh connection and bind, as the first request of a worker makes. */
-	conn_drop(c);
+	/* A fresh connection and bind of its own, as a new pool connection makes. */
+	if ((c = dir_conn_new(d)) == NULL) {
+		audit_reason(a, "out of memory");
+		return DIR_NOMEM;
+	}
 	r = conn_establish(c, clock_ms() + (long long)d->timeout_ms *
 	    (long long)d->uri_count, a);
 	if (r == DIR_FOUND)
 		*uri = d->uris[c->uri_index];
+	dir_conn_free(c);
 	return r;
+}
+
+size_t
+dir_uri_count(const struct dir *d)
+{
+	return d->uri_count;
+}
+
+enum dir_result
+dir_probe_uri(const struct dir *d, size_t i, struct audit *a)
+{
+	struct dir_conn *c;
+	struct dir_err e;
+	LDAP *ld = NULL;
+	int rc;
+
+	if (!d->configured || i >= d->uri_count) {
+		audit_reason(a, "not configured (ldap_uri, domain)");
+		return DIR_NOT_CONFIGURED;
+	}
+	if ((c = dir_conn_new(d)) == NULL) {
+		audit_reason(a, "out of memory");
+		return DIR_NOMEM;
+	}
+	memset(&e, 0, sizeof(e));
+	rc = conn_open(c, d->uris[i], clock_ms() + (long long)d->timeout_ms, &ld,
+	    &e);
+	conn_count(d, i, rc, &e);
+	if (ld != NULL)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	dir_conn_free(c);
+	if (rc == LDAP_SUCCESS)
+		return DIR_FOUND;
+	audit_reason(a, "%s: %s%s%s", e.stage, ldap_err2string(e.rc),
+	    e.diag[0] ? ": " : "", e.diag);
+	return DIR_UNAVAILABLE;
 }

@@ -84,17 +84,21 @@ dir_domain_by_netbios(const struct dir *d, const char *name, size_t len)
 	return NULL;
 }
 
-/* upn_suffix first; else a domain whose base DN spells the suffix in DC= parts. */
+/*
+ * upn_suffix first; else a domain whose base DN spells the suffix in DC=
+ * parts. Compared ignoring case as AD does (docs/protocol.md, "Names
+ * compared"): a suffix may be an internationalised name.
+ */
 static const struct dir_domain *
 domain_by_suffix(const struct dir *d, const char *suffix)
 {
 	size_t i;
 
 	for (i = 0; i < d->suffix_count; i++)
-		if (strcasecmp(d->suffixes[i].suffix, suffix) == 0)
+		if (utf8_caseless_eq(d->suffixes[i].suffix, suffix))
 			return d->suffixes[i].domain;
 	for (i = 0; i < d->domain_count; i++)
-		if (d->domains[i].dns && strcasecmp(d->domains[i].dns, suffix) == 0)
+		if (d->domains[i].dns && utf8_caseless_eq(d->domains[i].dns, suffix))
 			return &d->domains[i];
 	return NULL;
 }

@@ -251,8 +251,15 @@ dir_new(const struct config *cfg)
 
 	d->starttls = cfg->ldap_starttls;
 	d->timeout_ms = cfg->ldap_timeout_ms;
+	d->dead_time_ms = (long long)cfg->ldap_dead_time_s * 1000;
 	if (dir_load_uris(d, cfg) < 0 || dir_load_domains(d, cfg) < 0)
 		goto fail;
+	if ((d->uri_dead_until = calloc(d->uri_count,
+	    sizeof(*d->uri_dead_until))) == NULL ||
+	    (d->pool = dir_pool_new(d, cfg->ldap_connections)) == NULL) {
+		log_err("step 2: out of memory");
+		goto fail;
+	}
 	if ((d->filter = strdup(cfg->ldap_filter)) == NULL ||
 	    (cfg->ldap_bind_dn && (d->bind_dn = strdup(cfg->ldap_bind_dn)) == NULL) ||
 	    (cfg->ldap_ca_file && (d->ca_file = strdup(cfg->ldap_ca_file)) == NULL)) {
@@ -286,9 +293,11 @@ dir_free(struct dir *d)
 
 	if (d == NULL)
 		return;
+	dir_pool_free(d->pool);
 	for (i = 0; i < d->uri_count; i++)
 		free(d->uris[i]);
 	free(d->uris);
+	free(d->uri_dead_until);
 	for (i = 0; i < d->domain_count; i++) {
 		free(d->domains[i].netbios);
 		free(d->domains[i].base_dn);

@@ -37,6 +37,7 @@ epm_lookup_tcp_port(const char *host, uint16_t epm_port,
 	if ((r = dcerpc_conn_open(conn, host, epm_port ? epm_port : EPM_PORT,
 	    timeout_ms)) != DCERPC_OK)
 		goto fail;
+	dcerpc_conn_set_deadline(conn, conn->timeout_ms);	/* the whole lookup */
 	if ((r = dcerpc_client_bind(conn, &epm_syntax, NULL)) != DCERPC_OK ||
 	    (r = epm_map_request_build(&want, &o)) != DCERPC_OK ||
 	    (r = dcerpc_client_call(conn, EPM_OPNUM_MAP, o.data, o.len, 65536,

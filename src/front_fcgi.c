@@ -38,6 +38,7 @@
  * libtasn1 and libldap need well under this (docs/design.md).
  */
 #define FRONT_WORKER_STACK (512 * 1024)
+#define FRONT_DRAIN_MAX (64 * 1024)
 
 struct fcgi_worker {
 	struct worker w;
@@ -130,6 +131,25 @@ front_fcgi_serve(struct worker *w, FCGX_Request *r)
 }
 
 /*
+ * A kept connection (FCGI_KEEP_CONN) carries the next request after this
+ * one: what is left of this one's FCGI_STDIN (a body the handler did not
+ * read, its closing empty record) is read and dropped first, at most
+ * FRONT_DRAIN_MAX bytes; more, and the connection is not kept.
+ */
+static void
+front_fcgi_drain(FCGX_Stream *in)
+{
+	char buf[4096];
+	size_t total = 0;
+	int n;
+
+	while (total <= FRONT_DRAIN_MAX &&
+	    (n = FCGX_GetStr(buf, (int)sizeof(buf), in)) > 0)
+		total += (size_t)n;
+	secret_wipe(buf, sizeof(buf));
+}
+
+/*
  * One connection: libfcgi reads the request's records from fd (its own
  * accept is skipped because ipcFd is set; its listen socket is -1, so it
  * can never reach accept or its select()-based close), the request is
@@ -165,6 +185,8 @@ front_fcgi_connection(struct fcgi_worker *fw, FCGX_Request *r, int fd,
 		return -1;
 	}
 	front_fcgi_serve(&fw->w, r);
+	if (r->keepConnection)
+		front_fcgi_drain(r->in);
 	/* The last writer to close writes FCGI_END_REQUEST. */
 	FCGX_FClose(r->err);
 	FCGX_FClose(r->out);

@@ -67,7 +67,9 @@ icpr_submit(const struct icpr_client_params *p,
 		snprintf(errbuf, errlen, "out of memory");
 		goto done;
 	}
-	if ((r = dcerpc_conn_open(conn, p->host, port, timeout)) != DCERPC_OK ||
+	if ((r = dcerpc_conn_open(conn, p->host, port, timeout)) == DCERPC_OK)
+		dcerpc_conn_set_deadline(conn, timeout);	/* the whole call */
+	if (r != DCERPC_OK ||
 	    (r = dcerpc_client_bind(conn, &icpr_syntax, sec)) != DCERPC_OK ||
 	    (r = dcerpc_client_call(conn, ICPR_OPNUM_CERT_SERVER_REQUEST,
 	    o.data, o.len, ICPR_RESPONSE_MAX, &stub, &stub_len,

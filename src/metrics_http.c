@@ -6,6 +6,8 @@
  * reads a request body, and nothing served says anything secret.
  */
 #include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +144,7 @@ metrics_http_start(const struct config *cfg, struct metrics_http **out)
 	struct metrics_http *h;
 	struct addrinfo *ai;
 	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	sigset_t all, old;
 
 	*out = NULL;
 	if (cfg->metrics_listen == NULL)
@@ -156,14 +159,28 @@ metrics_http_start(const struct config *cfg, struct metrics_http **out)
 	h->cfg = cfg;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/*
+	 * The listener's thread takes no signal: SIGTERM and SIGHUP are for the
+	 * main thread's sigwait() (docs/design.md, "Signals"). It inherits the
+	 * mask in force when it is created.
+	 */
+	sigfillset(&all);
+	/* ... but the synchronous ones: the seccomp filter's SIGSYS must be logged. */
+	sigdelset(&all, SIGSYS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	/* Small limits: this port serves Prometheus and a load balancer, no one else. */
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, metrics_answer, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, metrics_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-	    MHD_OPTION_EXTERNAL_LOGGER, metrics_mhd_log, NULL,
 	    MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	freeaddrinfo(ai);
 	if (h->daemon == NULL) {
 		log_err("metrics_listen: cannot listen on %s (address in use, or "

@@ -158,7 +158,7 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 
 	/* Step 2: the user is listed in the directory. */
 	t = clock_us();
-	dr = dir_lookup(w->dir, req->username, &user, a);
+	dr = dir_lookup(srv->dir, req->username, &user, a);
 	metrics_step(METRICS_STEP_DIRECTORY, clock_us() - t);
 	status = status_of_dir(dr);
 	if (status != OTPCEP_SUCCESS) {

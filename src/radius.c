@@ -44,6 +44,7 @@
 #include "config.h"
 #include "dir.h"
 #include "log.h"
+#include "metrics.h"
 #include "radius.h"
 #include "radius_packet.h"
 #include "secret.h"
@@ -73,6 +74,7 @@ struct radius_server {
 	unsigned retries;		/* retries= option, else radius_retries */
 	bool require_ma;		/* message_authenticator=, else the key */
 	struct radius_health *health;	/* points into radius->health */
+	size_t index;			/* its place in radius_server, for metrics */
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	const uint8_t *secret;		/* points into radius->secrets */
@@ -92,6 +94,23 @@ struct radius {
 	struct radius_health *health;	/* one per server */
 	struct radius_monitor *monitor;	/* NULL unless status_server */
 };
+
+/* Why a reply was dropped, for the otpcep_radius_dropped_replies_total counter. */
+static enum metrics_radius_drop
+radius_drop_cause(enum radius_pkt_result pr)
+{
+	switch (pr) {
+	case RADIUS_PKT_BAD_ID:
+		return METRICS_DROP_IDENTIFIER;
+	case RADIUS_PKT_BAD_AUTHENTICATOR:
+		return METRICS_DROP_AUTHENTICATOR;
+	case RADIUS_PKT_NO_MA:
+	case RADIUS_PKT_BAD_MA:
+		return METRICS_DROP_MESSAGE_AUTHENTICATOR;
+	default:
+		return METRICS_DROP_MALFORMED;
+	}
+}
 
 /* What one server's exchange came to. */
 struct radius_exchange {
@@ -321,6 +340,7 @@ radius_new(const struct config *cfg)
 		if (r->servers[i].name == NULL)
 			goto nomem;
 		r->servers[i].health = &r->health[i];
+		r->servers[i].index = i;
 		atomic_init(&r->health[i].state, RADIUS_SERVER_ALIVE);
 		atomic_init(&r->health[i].dead_until, 0);
 		radius_server_options(&r->servers[i], item, cfg);
@@ -431,8 +451,11 @@ radius_exchange(const struct radius_server *srv,
 		ret = RADIUS_EX_SILENT;
 		goto cleanup;
 	}
+	metrics_radius_request(srv->index);
 	for (attempt = 0; attempt <= srv->retries; attempt++) {
 		/* RFC 2865 2.5: a retransmission is the same packet, same Identifier. */
+		if (attempt > 0)
+			metrics_radius_retransmission(srv->index);
 		if (send(fd, pkt, pkt_len, 0) < 0)
 			log_debug("radius %s: send: %s", srv->name,
 			    strerror(errno));
@@ -468,6 +491,8 @@ radius_exchange(const struct radius_server *srv,
 			}
 			if ((size_t)n > RADIUS_PACKET_MAX) {
 				ex->dropped++;
+				metrics_radius_dropped(srv->index,
+				    METRICS_DROP_MALFORMED);
 				log_debug("radius %s: dropped a %zd-byte datagram "
 				    "(RFC 2865 3: at most 4096)", srv->name, n);
 				continue;
@@ -476,9 +501,13 @@ radius_exchange(const struct radius_server *srv,
 			    req_auth, srv->secret, srv->secret_len,
 			    srv->require_ma, &ex->code);
 			if (pr == RADIUS_PKT_OK) {
+				metrics_radius_answered(srv->index);
 				ret = RADIUS_EX_VALID;
 				goto cleanup;
 			}
+			if (pr != RADIUS_PKT_CRYPTO)
+				metrics_radius_dropped(srv->index,
+				    radius_drop_cause(pr));
 			/*
 			 * Its Response Authenticator was right (checked
 			 * first): the server has our secret and does not sign.
@@ -502,6 +531,7 @@ radius_exchange(const struct radius_server *srv,
 			    radius_pkt_strerror(pr));
 		}
 	}
+	metrics_radius_timeout(srv->index);
 	ret = RADIUS_EX_SILENT;
 cleanup:
 	close(fd);
@@ -532,6 +562,7 @@ radius_mark_alive(const struct radius_server *srv, const char *how)
 {
 	int old = atomic_exchange(&srv->health->state, RADIUS_SERVER_ALIVE);
 
+	metrics_radius_dead(srv->index, false);
 	if (old != RADIUS_SERVER_ALIVE)
 		log_info("radius %s: alive again (%s)", srv->name, how);
 }
@@ -549,6 +580,7 @@ radius_mark_dead(const struct radius *r, const struct radius_server *srv,
 
 	atomic_store(&srv->health->dead_until, clock_ms() + r->dead_time_ms);
 	old = atomic_exchange(&srv->health->state, (int)state);
+	metrics_radius_dead(srv->index, true);
 	if (old != (int)state && r->dead_time_ms > 0)
 		log_warnx("radius %s: %s: skipped for %lld s while another "
 		    "server is alive%s", srv->name, state ==
@@ -641,26 +673,14 @@ static struct radius_monitor *
 radius_monitor_new(void)
 {
 	struct radius_monitor *m;
-	pthread_condattr_t attr;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
-	if (pthread_condattr_init(&attr) != 0)
-		goto fail;
-	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&m->cv, &attr) != 0) {
-		pthread_condattr_destroy(&attr);
-		goto fail;
-	}
-	pthread_condattr_destroy(&attr);
-	if (pthread_mutex_init(&m->mu, NULL) != 0) {
-		pthread_cond_destroy(&m->cv);
-		goto fail;
+	if (clock_sync_init(&m->mu, &m->cv) != 0) {
+		free(m);
+		return NULL;
 	}
 	return m;
-fail:
-	free(m);
-	return NULL;
 }
 
 static void
@@ -721,13 +741,7 @@ radius_monitor_run(void *arg)
 			pthread_cond_wait(&m->cv, &m->mu);
 			continue;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)((next - now) / 1000);
-		ts.tv_nsec += (long)((next - now) % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		clock_ts_after(next - now, &ts);
 		pthread_cond_timedwait(&m->cv, &m->mu, &ts);
 	}
 	pthread_mutex_unlock(&m->mu);

@@ -203,6 +203,14 @@ sandbox_arg_rules(scmp_filter_ctx ctx, enum sandbox_role role)
 	    SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE))) < 0)
 		return r;
 	/*
+	 * ops (metrics_listen): libmicrohttpd names its listener thread
+	 * ("MHD-single", PR_SET_NAME) as it starts, which may be after the
+	 * filter is in place. Naming a thread is all prctl may do.
+	 */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+	    SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME))) < 0)
+		return r;
+	/*
 	 * pthread_create: clone with CLONE_THREAD. A new process (fork, or
 	 * clone without CLONE_THREAD) is refused. clone3 passes its flags in
 	 * memory a filter cannot read: ENOSYS makes glibc fall back to clone.

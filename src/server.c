@@ -156,16 +156,11 @@ worker_init(struct worker *w, const struct server *srv, unsigned index)
 	memset(w, 0, sizeof(*w));
 	w->srv = srv;
 	w->index = index;
-	if ((w->dir = dir_conn_new(srv->dir)) == NULL) {
-		log_err("worker %u: out of memory", index);
-		return -1;
-	}
 	return 0;
 }
 
 void
 worker_free(struct worker *w)
 {
-	dir_conn_free(w->dir);
 	memset(w, 0, sizeof(*w));
 }

@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "secret.h"
 #include "signer.h"
 #include "signer_internal.h"
@@ -177,6 +178,9 @@ signer_load_new(const struct config *cfg)
 		signer_cert_free(c);
 		return NULL;
 	}
+	/* For /metrics and /health (shared by every process of the instance). */
+	if (c != NULL)
+		metrics_signing_cert(c->not_after, c->serial);
 	return c;
 }
 
@@ -339,7 +343,9 @@ signer_maybe_reload(struct signer *s)
 				/* Workers mid-signature keep their reference. */
 				signer_cert_unref(s, old);
 				s->next_warn = time(NULL) + SIGNER_WARN_INTERVAL;
+				metrics_signing_reload(true);
 			} else {
+				metrics_signing_reload(false);
 				log_err("step 4: RELOAD FAILED: the new signing "
 				    "certificate or key is not usable; still "
 				    "signing with serial %s until it expires at %s",

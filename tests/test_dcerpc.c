@@ -263,8 +263,9 @@ test_bind_hostile(void **state)
 	assert_int_equal(dcerpc_pdu_decode(buf, len, &p), DCERPC_E_BAD_BODY);
 	buf[24] = 0;
 	assert_int_equal(dcerpc_pdu_decode(buf, len, &p), DCERPC_E_BAD_BODY);
-	buf[24] = 1;	/* trailing garbage after one context */
-	assert_int_equal(dcerpc_pdu_decode(buf, len, &p), DCERPC_E_BAD_BODY);
+	buf[24] = 1;	/* bytes after the listed contexts are ignored */
+	assert_int_equal(dcerpc_pdu_decode(buf, len, &p), DCERPC_OK);
+	assert_int_equal(p.u.bind.n_ctx, 1);
 	/* builder refusals */
 	c[0].n_transfer = 0;
 	assert_int_equal(dcerpc_build_bind(buf, sizeof(buf), &len,

@@ -17,6 +17,7 @@
 
 #include "dcerpc.h"
 #include "dcerpc_sec.h"
+#include "dcerpc_spnego.h"
 #include "icpr.h"
 
 static const uint8_t key[32] = {
@@ -225,6 +226,59 @@ test_vt(void **state)
 	    DCERPC_E_SPACE);
 }
 
+/*
+ * The acceptor unframes a framed DCE-style AP-REQ (impacket sends one;
+ * Windows sends it raw, see the capture): alone, and inside SPNEGO.
+ */
+static void
+test_unframe(void **state)
+{
+	/* 60 len, krb5 OID, 01 00, then a tiny "AP-REQ" 6e 03 30 01 00 */
+	static const uint8_t framed[] = { 0x60, 0x12, 0x06, 0x09, 0x2a, 0x86,
+	    0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x01, 0x00, 0x6e, 0x03,
+	    0x30, 0x01, 0x00 };
+	static const uint8_t raw[] = { 0x6e, 0x03, 0x30, 0x01, 0x00 };
+	/* SPNEGO: 60 { OID, a0 { 30 { a0 {30 {MS krb5 OID}}, a2 {04 framed} } } } */
+	static const uint8_t spnego[] = { 0x60, 0x34, 0x06, 0x06, 0x2b, 0x06,
+	    0x01, 0x05, 0x05, 0x02, 0xa0, 0x2a, 0x30, 0x28, 0xa0, 0x0e, 0x30,
+	    0x0c, 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02,
+	    0x02, 0x00, 0xa2, 0x16, 0x04, 0x14, 0x60, 0x12, 0x06, 0x09, 0x2a,
+	    0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x01, 0x00, 0x6e,
+	    0x03, 0x30, 0x01, 0x00 };
+	static const uint8_t spnego_raw[] = { 0x60, 0x25, 0x06, 0x06, 0x2b,
+	    0x06, 0x01, 0x05, 0x05, 0x02, 0xa0, 0x1b, 0x30, 0x19, 0xa0, 0x0e,
+	    0x30, 0x0c, 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01,
+	    0x02, 0x02, 0x00, 0xa2, 0x07, 0x04, 0x05, 0x6e, 0x03, 0x30, 0x01,
+	    0x00 };
+	uint8_t *out, bad[sizeof(spnego)];
+	size_t out_len, i;
+
+	(void)state;
+	assert_true(dcerpc_spnego_unframe(framed, sizeof(framed), &out,
+	    &out_len));
+	assert_int_equal(out_len, sizeof(raw));
+	assert_memory_equal(out, raw, sizeof(raw));
+	free(out);
+	assert_true(dcerpc_spnego_unframe(spnego, sizeof(spnego), &out,
+	    &out_len));
+	assert_int_equal(out_len, sizeof(spnego_raw));
+	assert_memory_equal(out, spnego_raw, sizeof(spnego_raw));
+	free(out);
+	/* already raw (Windows, MIT): nothing to change */
+	assert_false(dcerpc_spnego_unframe(raw, sizeof(raw), &out, &out_len));
+	assert_false(dcerpc_spnego_unframe(spnego_raw, sizeof(spnego_raw),
+	    &out, &out_len));
+	/* every truncation, and lengths that lie, change nothing */
+	for (i = 0; i < sizeof(spnego); i++)
+		assert_false(dcerpc_spnego_unframe(spnego, i, &out, &out_len));
+	memcpy(bad, spnego, sizeof(bad));
+	bad[33] = 0x7f;
+	assert_false(dcerpc_spnego_unframe(bad, sizeof(bad), &out, &out_len));
+	bad[33] = 0x14;
+	bad[1] = 0x84;
+	assert_false(dcerpc_spnego_unframe(bad, sizeof(bad), &out, &out_len));
+}
+
 int
 main(void)
 {
@@ -232,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_seal_both_ways),
 		cmocka_unit_test(test_unseal_hostile),
 		cmocka_unit_test(test_vt),
+		cmocka_unit_test(test_unframe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

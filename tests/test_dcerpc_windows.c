@@ -21,6 +21,7 @@
 
 #include "dcerpc.h"
 #include "dcerpc_sec.h"
+#include "dcerpc_spnego.h"
 #include "epm.h"
 #include "ndr.h"
 #include "testutil.h"
@@ -73,33 +74,7 @@ fixture(const char *name, size_t *len)
 
 /* ---- A few lines of DER, enough to walk Kerberos messages. ---- */
 
-/* Reads one element at p: tag, content and the whole element's size. */
-static bool
-der_elem(const uint8_t *p, size_t len, uint8_t *tag, const uint8_t **c,
-    size_t *clen, size_t *total)
-{
-	size_t n, hl = 2, i;
-
-	if (len < 2)
-		return false;
-	*tag = p[0];
-	n = p[1];
-	if (n & 0x80) {
-		size_t k = n & 0x7f;
-
-		if (k == 0 || k > 3 || len < 2 + k)
-			return false;
-		for (n = 0, i = 0; i < k; i++)
-			n = n << 8 | p[2 + i];
-		hl += k;
-	}
-	if (n > len - hl)
-		return false;
-	*c = p + hl;
-	*clen = n;
-	*total = hl + n;
-	return true;
-}
+#define der_elem dcerpc_der_elem
 
 /* The content of the child with tag want among the elements in [p, len). */
 static bool
@@ -651,6 +626,80 @@ test_windows_ept_map(void **state)
 	free(b);
 }
 
+/*
+ * The NTLM capture's call 5 (tests/fixtures/dcerpc/README.md): a sealed
+ * answer Windows split into six fragments of at most 5840 bytes. Without
+ * NTLM (which we do not implement) the stubs stay sealed, but the framing
+ * is Windows': each fragment decodes, the sequence reassembles to the
+ * published 33,592 bytes with 8 bytes of auth padding in the last fragment
+ * only, and our own fragmenter would cut a 33,592-byte stub the same way.
+ */
+static void
+test_windows_fragmented_response(void **state)
+{
+	struct dcerpc_reasm ra;
+	struct dcerpc_pdu p;
+	uint8_t *b;
+	size_t len, off = 0, n = 0, room;
+	uint32_t hint = 0;
+
+	(void)state;
+	b = fixture("ntlm_call5_response.bin", &len);
+	dcerpc_reasm_init(&ra, 0);
+	while (off < len) {
+		struct dcerpc_hdr h;
+
+		assert_int_equal(dcerpc_hdr_peek(b + off, len - off, 5840, &h),
+		    DCERPC_OK);
+		assert_int_equal(dcerpc_pdu_decode(b + off, h.frag_length, &p),
+		    DCERPC_OK);
+		assert_int_equal(p.hdr.ptype, DCERPC_PTYPE_RESPONSE);
+		assert_true(p.has_auth);
+		assert_int_equal(p.auth.level, DCERPC_AUTHN_LEVEL_PKT_PRIVACY);
+		assert_int_equal(p.auth.value_len, 16);
+		/* alloc_hint counts down what is left */
+		if (n > 0)
+			assert_int_equal(p.u.response.alloc_hint, hint);
+		hint = p.u.response.alloc_hint - (uint32_t)p.stub_len;
+		assert_int_equal((p.trailer_off - p.stub_off) % 16, 0);
+		if (!(p.hdr.pfc_flags & DCERPC_PFC_LAST_FRAG)) {
+			assert_int_equal(h.frag_length, 5840);
+			assert_int_equal(p.auth.pad_len, 0);
+		} else {
+			assert_int_equal(p.auth.pad_len, 8);
+		}
+		assert_int_equal(dcerpc_reasm_add(&ra, &p, b + off + p.stub_off,
+		    p.stub_len), DCERPC_OK);
+		off += h.frag_length;
+		n++;
+	}
+	assert_int_equal(n, 6);
+	assert_true(ra.done);
+	assert_int_equal(ra.len, 33592);
+	/* the same cut: 5792 stub bytes per full fragment with a 16-byte token */
+	room = dcerpc_frag_stub_room(5840, DCERPC_PTYPE_RESPONSE, false, 16);
+	assert_int_equal(room, 5792);
+	assert_int_equal((33592 + room - 1) / room, 6);
+	/* a fragment cut short, or the reassembly bound below the total */
+	assert_int_not_equal(dcerpc_pdu_decode(b, 5839, &p), DCERPC_OK);
+	dcerpc_reasm_free(&ra);
+	dcerpc_reasm_init(&ra, 33591);
+	for (off = 0; off < len;) {
+		enum dcerpc_err r;
+
+		assert_int_equal(dcerpc_pdu_decode(b + off,
+		    dcerpc_get16(b + off + 8), &p), DCERPC_OK);
+		r = dcerpc_reasm_add(&ra, &p, b + off + p.stub_off, p.stub_len);
+		off += dcerpc_get16(b + off + 8);
+		if (off == len)
+			assert_int_equal(r, DCERPC_E_TOO_BIG);
+		else
+			assert_int_equal(r, DCERPC_OK);
+	}
+	dcerpc_reasm_free(&ra);
+	free(b);
+}
+
 int
 main(void)
 {
@@ -660,6 +709,7 @@ main(void)
 		cmocka_unit_test(test_windows_unseal_response),
 		cmocka_unit_test(test_our_sealing_verifies),
 		cmocka_unit_test(test_windows_ept_map),
+		cmocka_unit_test(test_windows_fragmented_response),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

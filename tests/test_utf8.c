@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
-/* UTF-8 well-formedness (RFC 3629 section 4) and the control-character policies. */
+/* UTF-8 well-formedness (RFC 3629 section 4), the control-character policies, and caseless names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -56,6 +57,35 @@ test_controls(void **state)
 	assert_true(ok("a\xc2\xa0", UTF8_NO_CONTROLS));		/* U+00A0 is text */
 }
 
+/* Issue 15 item 6: names compared as AD compares them. */
+static void
+test_caseless(void **state)
+{
+	char *f;
+	size_t len = 0;
+
+	(void)state;
+	assert_true(utf8_caseless_eq("Jörg", "JÖRG"));
+	assert_true(utf8_caseless_eq("jörg", "JÖRG"));
+	/* composed and decomposed ö (NFKC) */
+	assert_true(utf8_caseless_eq("J\xc3\xb6rg", "Jo\xcc\x88rg"));
+	/* fullwidth letters are compatibility forms of ASCII ones */
+	assert_true(utf8_caseless_eq("\xef\xbd\x8a\xef\xbd\x8frg", "JORG"));
+	assert_true(utf8_caseless_eq("ΣΊΣΥΦΟΣ", "σίσυφος"));
+	assert_false(utf8_caseless_eq("Jörg", "Jorg"));
+	assert_false(utf8_caseless_eq("Jörg", "Jörg "));
+	assert_false(utf8_caseless_eq("user1", "user2"));
+	assert_false(utf8_caseless_eq(NULL, "a"));
+	assert_false(utf8_caseless_eq("a", NULL));
+	assert_false(utf8_caseless_eq("\xc3", "\xc3"));	/* not UTF-8 */
+	f = utf8_fold("JÖRG Müller", strlen("JÖRG Müller"), &len);
+	assert_non_null(f);
+	assert_string_equal(f, "jörg müller");
+	assert_int_equal(len, strlen("jörg müller"));
+	free(f);
+	assert_null(utf8_fold("\xff", 1, NULL));
+}
+
 int
 main(void)
 {
@@ -63,6 +93,7 @@ main(void)
 		cmocka_unit_test(test_well_formed),
 		cmocka_unit_test(test_ill_formed),
 		cmocka_unit_test(test_controls),
+		cmocka_unit_test(test_caseless),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

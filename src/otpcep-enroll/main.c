@@ -152,14 +152,15 @@ enroll_answer(const struct config *cfg, struct renewal_state *st,
     struct casubmit_answer *a, struct enroll_key *k, bool *keep_key)
 {
 	gnutls_x509_crt_t crt = NULL;
-	char hr[16], serial_hex[64] = "?", until[32];
+	char hrbuf[16], serial_hex[64] = "?", until[32];
+	const char *hr;
 	uint8_t serial[32];
 	size_t serial_len = sizeof(serial), i;
 	time_t na;
 	struct tm tm;
 	int ret;
 
-	hresult_format(a->hresult, hr, sizeof(hr));
+	hr = hresult_format(a->hresult, hrbuf, sizeof(hrbuf));
 	switch (a->disposition) {
 	case CR_DISP_ISSUED:
 		break;
@@ -266,7 +267,7 @@ cmd_renew(const struct config *cfg, bool force)
 	struct casubmit_answer a;
 	gnutls_x509_crt_t cur = NULL;
 	gnutls_datum_t csr = { NULL, 0 };
-	char why[512], attrs[300];
+	char why[512], attrs[300], pending_path[RENEWAL_ERROR_MAX];
 	enum renewal_phase ph;
 	time_t nb, na, due;
 	bool keep_key = false, pending;
@@ -320,12 +321,16 @@ cmd_renew(const struct config *cfg, bool force)
 		    "current certificate stays in use", why);
 		goto cleanup;
 	}
+	/* The pending request's key file, if this run polled one. */
+	snprintf(pending_path, sizeof(pending_path), "%s",
+	    pending ? st.pending_key : "");
 	ret = enroll_answer(cfg, &st, &a, &k, &keep_key);
 	if (ret == ENROLL_EXIT_PENDING && st.pending_key[0] == '\0' &&
 	    enroll_save_pending(cfg, &st, &k) != 0)
 		log_err("renew: the pending request's key cannot be kept");
-	if (ret != ENROLL_EXIT_PENDING && pending)
-		(void)unlink(st.pending_key[0] ? st.pending_key : "");
+	/* Issued (now installed) or refused: the held key is not needed. */
+	if (ret != ENROLL_EXIT_PENDING && pending_path[0] != '\0')
+		(void)unlink(pending_path);
 cleanup:
 	newkey_free(&k, !keep_key);
 	casubmit_answer_free(&a);

@@ -236,8 +236,12 @@ newkey_pkcs10(const struct enroll_key *k, gnutls_x509_crt_t current,
 	 * Directory information"); the template extension (MS-WCCE
 	 * 2.2.2.7.7.1) and the CertificateTemplate: attribute name it.
 	 */
+	/* An empty subject (no DN to copy) is left empty: the CA fills it in. */
+	if (gnutls_x509_crt_get_dn3(current, &dn, 0) < 0) {
+		dn.data = NULL;
+		dn.size = 0;
+	}
 	if ((r = gnutls_x509_crq_init(&crq)) < 0 ||
-	    (r = gnutls_x509_crt_get_dn3(current, &dn, 0)) < 0 ||
 	    (r = gnutls_x509_crq_set_version(crq, 1)) < 0 ||
 	    (dn.size > 0 && (r = gnutls_x509_crq_set_dn(crq,
 	    (const char *)dn.data, NULL)) < 0) ||

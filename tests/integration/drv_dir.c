@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
- * Driver for tests/integration/dir.sh: one struct dir and one dir_conn (as
- * one worker has), looking up each name in turn on the same connection.
+ * Driver for tests/integration/dir.sh: one struct dir (with its pool of
+ * ldap_connections, as the responder has), looking up each name in turn.
  *
  *   drv_dir [-v] [-p MS] CONFIG NAME...   look up the names, pausing MS
  *                                         milliseconds between two
  *   drv_dir [-v] CONFIG -                 one name per line from stdin,
  *                                         answered as each line arrives
- *   drv_dir [-v] -t N -r R CONFIG NAME... N threads (workers), each with its
- *                                         own dir_conn, each looking up the
- *                                         names R times
+ *   drv_dir [-v] -t N -r R CONFIG NAME... N threads (workers) sharing the
+ *                                         pool, each looking up the names
+ *                                         R times
  *
  * One line per lookup on stdout:
  *   RESULT ms=N name=... dn=... upn=... mail=... account=... domain=... reason=...
@@ -64,7 +64,7 @@ esc(char *buf, size_t len, const char *s)
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
-lookup(struct dir_conn *c, const char *name)
+lookup(const struct dir *d, const char *name)
 {
 	char e1[256], e2[256], e3[256], e4[256], e5[256], e6[64];
 	struct dir_user u;
@@ -74,7 +74,7 @@ lookup(struct dir_conn *c, const char *name)
 
 	memset(&a, 0, sizeof(a));
 	t0 = now_ms();
-	r = dir_lookup(c, name, &u, &a);
+	r = dir_lookup(d, name, &u, &a);
 	pthread_mutex_lock(&out_lock);
 	printf("%s ms=%lld name=%s dn=%s upn=%s mail=%s account=%s domain=%s "
 	    "reason=%s\n", result_name(r), now_ms() - t0, esc(e1, sizeof(e1), name),
@@ -91,7 +91,7 @@ lookup(struct dir_conn *c, const char *name)
 	dir_user_free(&u);
 }
 
-/* One worker: its own connection, the shared struct dir. */
+/* One worker: the shared struct dir and its pool. */
 struct worker_arg {
 	const struct dir *d;
 	char **names;
@@ -104,18 +104,12 @@ static void *
 worker(void *p)
 {
 	struct worker_arg *w = p;
-	struct dir_conn *c;
 	long i;
 	int k;
 
-	if ((c = dir_conn_new(w->d)) == NULL) {
-		w->failed = 1;
-		return NULL;
-	}
 	for (i = 0; i < w->rounds; i++)
 		for (k = 0; k < w->count; k++)
-			lookup(c, w->names[k]);
-	dir_conn_free(c);
+			lookup(w->d, w->names[k]);
 	return NULL;
 }
 
@@ -154,7 +148,6 @@ main(int argc, char **argv)
 {
 	struct config *cfg = NULL;
 	struct dir *d = NULL;
-	struct dir_conn *c = NULL;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -176,7 +169,7 @@ main(int argc, char **argv)
 		goto usage;
 	log_init(LOG_TO_STDERR, verbose);
 	if ((cfg = config_load(argv[optind])) == NULL ||
-	    (d = dir_new(cfg)) == NULL || (c = dir_conn_new(d)) == NULL)
+	    (d = dir_new(cfg)) == NULL)
 		goto cleanup;
 	if (threads > 0) {
 		ret = run_threads(d, threads, rounds, argv + optind + 1,
@@ -187,19 +180,18 @@ main(int argc, char **argv)
 		while ((n = getline(&line, &cap, stdin)) > 0) {
 			if (line[n - 1] == '\n')
 				line[--n] = '\0';
-			lookup(c, line);
+			lookup(d, line);
 		}
 	} else {
 		for (i = optind + 1; i < argc; i++) {
 			if (i > optind + 1 && pause_ms > 0)
 				usleep((useconds_t)pause_ms * 1000);
-			lookup(c, argv[i]);
+			lookup(d, argv[i]);
 		}
 	}
 	ret = 0;
 cleanup:
 	free(line);
-	dir_conn_free(c);
 	dir_free(d);
 	config_free(cfg);
 	return ret;

@@ -14,6 +14,10 @@
  *   drv_rpc submit HOST EPM_PORT SPN AUTHTYPE CRED REQ_BYTES [ATTRS]
  *       icpr_submit with CRED "keytab:FILE:PRINCIPAL", "ccache:NAME" or
  *       "default"; prints the outcome as key=value lines.
+ *   drv_rpc lowlevel HOST PORT SPN LEVEL CLIENT_KEYTAB PRINCIPAL
+ *       a CertServerRequest below packet privacy (LEVEL 0: unauthenticated
+ *       bind; 2: connect level, Kerberos bind but nothing sealed), as the
+ *       "no privacy" case needs; prints status=<HRESULT name>.
  *   drv_rpc crosscheck CLIENT_KEYTAB PRINCIPAL SPN SERVICE_KEYTAB AUTHTYPE
  *       both ends of a GSS context in one process (our GSS backend, DCE
  *       style), then MIT's sealing is opened by our RFC 4121 code (the
@@ -209,6 +213,13 @@ serve(uint16_t epm_port, const char *keytab)
 			fprintf(stderr, "connection on %s: %s%s%s\n",
 			    i == 0 ? "epm" : "icpr", dcerpc_strerror(r),
 			    conn->error[0] ? ": " : "", conn->error);
+			if (r != DCERPC_OK && getenv("DRV_RPC_DUMP") != NULL) {
+				size_t k, fl = dcerpc_get16(conn->buf + 8);
+
+				for (k = 0; k < fl && k < 2048; k++)
+					fprintf(stderr, "%02x", conn->buf[k]);
+				fprintf(stderr, "\n");
+			}
 			dcerpc_conn_close(conn);
 			free(conn);
 			_exit(r == DCERPC_OK ? 0 : 1);
@@ -235,7 +246,8 @@ submit(int argc, char **argv)
 	p.epm_port = (uint16_t)atoi(argv[3]);
 	p.spn = argv[4];
 	p.auth_type = (uint8_t)atoi(argv[5]);
-	p.timeout_ms = 20000;
+	p.timeout_ms = getenv("DRV_RPC_TIMEOUT_MS") != NULL ?
+	    atoi(getenv("DRV_RPC_TIMEOUT_MS")) : 20000;
 	if (strncmp(cred, "keytab:", 7) == 0) {
 		p.keytab = cred + 7;
 		if ((colon = strchr(cred + 7, ':')) != NULL) {
@@ -420,9 +432,66 @@ crosscheck(char **argv)
 	return 0;
 }
 
+static int
+lowlevel(char **argv)
+{
+	struct dcerpc_gss_params gp;
+	struct dcerpc_sec *sec = NULL;
+	struct dcerpc_conn *conn = malloc(sizeof(*conn));
+	struct icpr_request req;
+	struct icpr_response resp;
+	struct ndr_out o;
+	uint8_t *stub = NULL;
+	size_t stub_len;
+	uint32_t fault = 0;
+	char err[256];
+	int level = atoi(argv[5]);
+	enum dcerpc_err r;
+
+	memset(&req, 0, sizeof(req));
+	req.authority = "Test CA";
+	ndr_out_init(&o);
+	icpr_request_encode(&req, &o);
+	if (level != 0) {
+		memset(&gp, 0, sizeof(gp));
+		gp.auth_type = DCERPC_AUTHN_GSS_KERBEROS;
+		gp.target = argv[4];
+		gp.keytab = argv[6];
+		gp.principal = argv[7];
+		if (dcerpc_gss_new(&gp, &sec, err, sizeof(err)) != DCERPC_OK) {
+			printf("error=%s\n", err);
+			return 1;
+		}
+		sec->auth_level = (uint8_t)level;
+	}
+	if ((r = dcerpc_conn_open(conn, argv[2], (uint16_t)atoi(argv[3]),
+	    20000)) != DCERPC_OK ||
+	    (r = dcerpc_client_bind(conn, &icpr_syntax, sec)) != DCERPC_OK ||
+	    (r = dcerpc_client_call(conn, ICPR_OPNUM_CERT_SERVER_REQUEST,
+	    o.data, o.len, 0, &stub, &stub_len, &fault)) != DCERPC_OK ||
+	    (r = icpr_response_decode(stub, stub_len, &resp)) != DCERPC_OK) {
+		printf("result=%s\nerror=%s\nfault=0x%08x\n",
+		    dcerpc_strerror(r), conn->error, (unsigned)fault);
+		return 1;
+	}
+	printf("disposition=%s\nstatus=%s\nmessage=%s\n",
+	    hresult_disposition_name(resp.disposition),
+	    hresult_name(resp.status) ? hresult_name(resp.status) : "?",
+	    resp.disposition_message ? resp.disposition_message : "");
+	icpr_response_clear(&resp);
+	free(stub);
+	ndr_out_free(&o);
+	dcerpc_conn_close(conn);
+	free(conn);
+	dcerpc_sec_free(sec);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 8 && strcmp(argv[1], "lowlevel") == 0)
+		return lowlevel(argv);
 	if (argc == 7 && strcmp(argv[1], "crosscheck") == 0)
 		return crosscheck(argv);
 	if (argc == 5 && strcmp(argv[1], "serve") == 0) {

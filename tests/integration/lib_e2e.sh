@@ -44,7 +44,8 @@ e2e_raw() {
 	    --cert "$PKI/client.pem" --key "$PKI/client.key" "$@" "$STACK_URL"
 }
 
-# e2e_ca_step NAME SIGNED.der: otpcep-ca verifies the SignedCertRequest and
+# e2e_ca_step NAME SIGNED.der: otpcep-ca verifies the SignedCertRequest
+# (the logon template given with --template, as the CA issues only it) and
 # issues the logon certificate; its subject, UPN, EKU and lifetime are checked
 # with certtool -i.
 e2e_ca_step() {
@@ -52,7 +53,8 @@ e2e_ca_step() {
 		t_fail "$1: $E2E_CA is not built"
 		return
 	fi
-	if ! "$E2E_CA" --in "$2" --trust "$PKI/ca.pem" --ca-cert "$PKI/demo-ca.pem" \
+	if ! "$E2E_CA" --in "$2" --trust "$PKI/ca.pem" --template "$STACK_TEMPLATE_OID" \
+	    --ca-cert "$PKI/demo-ca.pem" \
 	    --ca-key "$PKI/demo-ca.key" --lifetime 3600 --out "$T/$1.crt" \
 	    >"$T/$1.ca.out" 2>&1; then
 		t_fail "$1: otpcep-ca refused the SignedCertRequest: $(cat "$T/$1.ca.out")"

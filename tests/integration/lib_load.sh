@@ -12,6 +12,8 @@
 #   load_lighttpd NAME SOCKET...  plain-HTTP lighttpd with one FastCGI host per
 #                              socket; sets LOAD_URL, LOAD_WEB_PID
 #   load_nginx NAME SOCKET...  plain-HTTP nginx, an `upstream` of the sockets
+#                              ($LOAD_KEEPALIVE=N: N kept FastCGI connections,
+#                              fastcgi_keep_conn on)
 #   load_burst DIR N           N requests at once (curl --parallel) to $LOAD_URL,
 #                              each answer's body in DIR/rI, HTTP codes in DIR/codes
 #   load_count DIR             prints "SUCCESS OTHER" for a burst
@@ -119,11 +121,13 @@ load_nginx() {
 		echo '  keepalive_requests 100000;'
 		echo '  upstream otpcep {'
 		for s in "$@"; do echo "    server unix:$s;"; done
+		[ -n "${LOAD_KEEPALIVE:-}" ] && echo "    keepalive $LOAD_KEEPALIVE;"
 		echo '  }'
 		echo "  server {"
 		echo "    listen 127.0.0.1:$ln_port;"
 		echo '    location = /otpcep {'
 		echo '      fastcgi_pass otpcep;'
+		[ -n "${LOAD_KEEPALIVE:-}" ] && echo '      fastcgi_keep_conn on;'
 		echo '      fastcgi_param REQUEST_METHOD $request_method;'
 		echo '      fastcgi_param CONTENT_TYPE $content_type;'
 		echo '      fastcgi_param CONTENT_LENGTH $content_length;'

@@ -31,6 +31,13 @@ all_success "lighttpd, 300 concurrent, 200 ms RADIUS" "$T/b1" 300
 load_nginx na "$T/a.sock" >/dev/null
 load_burst "$T/b2" 300
 all_success "nginx, 300 concurrent, 200 ms RADIUS" "$T/b2" 300
+# nginx keeping its FastCGI connections open (FCGI_KEEP_CONN): each goes
+# back to the accept thread between requests.
+LOAD_KEEPALIVE=8 load_nginx nka "$T/a.sock" >/dev/null
+load_burst "$T/b3" 300
+all_success "nginx with fastcgi_keep_conn, 300 concurrent" "$T/b3" 300
+t_check "nginx kept its FastCGI connections open ($(ss -Hx | grep ESTAB | grep -c "$T/a.sock"))" \
+	test "$(ss -Hx | grep ESTAB | grep -c "$T/a.sock")" -gt 0
 t_check "no request was cut short (no 'body ended')" \
 	sh -c "! grep -q 'body ended' '$T/a.log'"
 

@@ -86,6 +86,22 @@ else
 	t_fail "missing client keytab"; show
 fi
 
+# Below packet privacy the server's handler sees the level and refuses, as
+# AD CS does since the 2021-2023 hardening (E_ACCESSDENIED).
+"$DRV" lowlevel 127.0.0.1 "$ICPR" host/ca.test 0 - - >"$T/out" 2>&1
+if has "status=E_ACCESSDENIED" && grep -q "^message=peer=- level=0" "$T/out"; then
+	t_pass "unauthenticated bind: the call is answered E_ACCESSDENIED"
+else
+	t_fail "unauthenticated bind"; show
+fi
+"$DRV" lowlevel 127.0.0.1 "$ICPR" host/ca.test 2 "$T/da1.keytab" 'DA1$' >"$T/out" 2>&1
+if has "status=E_ACCESSDENIED" &&
+	grep -q "^message=peer=DA1\$@$KDC_REALM level=2" "$T/out"; then
+	t_pass "connect level (authenticated, nothing sealed): E_ACCESSDENIED"
+else
+	t_fail "connect level"; show
+fi
+
 # MIT's DCE-style tokens against our RFC 4121 code (which opens Windows'
 # capture in tests/test_dcerpc_windows.c), both directions, both auth types.
 for at in 16 9; do
@@ -97,6 +113,30 @@ for at in 16 9; do
 		t_fail "auth type $at: MIT and our RFC 4121 code disagree"; show
 	fi
 done
+
+# A hostile endpoint mapper that trickles a byte every 0.3 s never trips the
+# per-read timeout; the deadline of the whole exchange (2 s here) ends it.
+TRICKLE=$(t_free_port)
+t_start trickle "$T/trickle.log" /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+c, _ = s.accept()
+for b in bytes.fromhex("05000c03100000000010000002000000") * 100:
+    c.send(bytes([b])); time.sleep(0.3)
+' "$TRICKLE"
+TRICKLE_PID=$T_LAST_PID
+t_wait_port "$TRICKLE" || t_fail "trickling peer listens"
+start=$(date +%s)
+DRV_RPC_TIMEOUT_MS=2000 "$DRV" submit 127.0.0.1 "$TRICKLE" host/ca.test 9 \
+	"keytab:$T/da1.keytab:DA1\$" 100 >"$T/out" 2>&1
+took=$(($(date +%s) - start))
+if grep -qx "result=timed out" "$T/out" && [ "$took" -le 5 ]; then
+	t_pass "a peer trickling bytes is cut off by the deadline (${took} s)"
+else
+	t_fail "trickling peer (${took} s)"; show
+fi
+t_stop "$TRICKLE_PID"
 
 t_stop "$SERVER_PID"
 submit host/ca.test 9 "keytab:$T/da1.keytab:DA1\$" 100

@@ -3,8 +3,10 @@
 # FreeRADIUS): after real Success requests, the signing key's secret numbers
 # (RSA d, p, q; the P-256 private scalar), in both byte orders, are in the
 # memory of the signer process and of no process that holds the FastCGI
-# socket (drv_memscan reads /proc/PID/mem). The signer killed by pid under
-# load: every answer Success or OtherError, a new signer, then Success again.
+# socket (drv_memscan reads /proc/PID/mem); with the key in SoftHSM2, in none
+# of them. Raw messages to the signer: only well-formed sign requests for its
+# current pair are answered. The signer killed by pid under load: every
+# answer Success or OtherError, a new signer, then Success again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_stack.sh"
 DN="CN=User 1,CN=Users,DC=domain1,DC=corp,DC=company,DC=com"
@@ -32,7 +34,8 @@ else
 fi
 
 # --- the key is in the signer only -----------------------------------------
-# scan NAME KEY SOCKET PID URL
+# scan NAME KEY SOCKET PID URL [token]: with "token" the key is in SoftHSM2,
+# which keeps it encrypted between signatures: not expected in the signer.
 scan() {
 	for i in 1 2 3; do post "$T/$1-ok$i" "$5"; done
 	t_check_response "$1: a real request gets Success" "$T/$1-ok1" 200 Success
@@ -49,8 +52,10 @@ scan() {
 		return
 	fi
 	cat "$T/$1.scan"
-	t_check "$1: the scanner finds the key's secret numbers in the signer" \
-		sh -c "grep '^$sig ' '$T/$1.scan' | grep -qv 'found 0$'"
+	if [ "${6:-}" != token ]; then
+		t_check "$1: the scanner finds the key's secret numbers in the signer" \
+			sh -c "grep '^$sig ' '$T/$1.scan' | grep -qv 'found 0$'"
+	fi
 	for p in $hold; do
 		t_check "$1: none in pid $p, which holds the FastCGI socket" \
 			grep -q "^$p .* found 0\$" "$T/$1.scan"
@@ -59,6 +64,48 @@ scan() {
 scan rsa "$PKI/sign-rsa.key" "$STACK_DIR/otpcep.sock" "$STACK_OTPCEP_PID" "$STACK_URL"
 grep -q 'p/\|q/\|d/' "$T/rsa.scan" || t_fail "rsa: no RSA number named in the scan"
 scan p256 "$PKI/sign-ec.key" "$STACK_DIR/ec.sock" "$EC_PID" "$EC_URL"
+
+# The same P-256 key in a SoftHSM2 token (PKCS#11): the module is loaded and
+# logged in by the signer only, under the signer's seccomp filter.
+if pki_softhsm sign-ec; then
+	stack_conf "$STACK_DIR/hsm.conf" "$STACK_DIR/hsm.sock" \
+		"signing_cert = $PKI/sign-ec.pem" "signing_key = $PKI_P11_URI" \
+		"signing_key_password_file = $PKI_P11_PIN_FILE"
+	if stack_responder hsm "$STACK_DIR/hsm.conf" && stack_web hsmweb "$STACK_DIR/hsm.sock"; then
+		scan pkcs11 "$PKI/sign-ec.key" "$STACK_DIR/hsm.sock" "$STACK_RESPONDER_PID" "$STACK_WEB_URL" token
+		t_check "pkcs11: no forbidden call" sh -c "! grep -q 'forbidden system call' '$STACK_DIR/hsm.log'"
+		hmon=$(stack_child "$STACK_RESPONDER_PID" otpcep-monitor)
+		kill -9 "$(stack_child "$hmon" otpcep-signer)"
+		sleep 0.5
+		post "$T/hsm-again" "$STACK_WEB_URL"
+		t_check_response "pkcs11: a new signer logs in to the token again: Success" "$T/hsm-again" 200 Success
+	else
+		t_fail "the SoftHSM2 responder did not start: $(tail -5 "$STACK_DIR/hsm.log")"
+	fi
+else
+	t_fail "SoftHSM2 token set up"
+fi
+
+# --- strict framing: raw messages to the real signer process ---------------
+stack_conf "$STACK_DIR/link.conf" "$STACK_DIR/link.sock" "signing_digest = sha256"
+"$TOP/build/tests/drv_signerlink" "$STACK_DIR/link.conf" >"$T/link.out" 2>"$T/link.log"
+cat "$T/link.out"
+# link CASE ANSWER
+link() { t_check "signer link: $1 -> $2" grep -qx "CASE $1: $2" "$T/link.out"; }
+link get SNAPSHOT
+link sign SIGNATURE
+link "stale generation" ERROR-STALE
+link "arbitrary bytes" ERROR-BAD
+link "truncated attributes" ERROR-BAD
+link "another attribute" ERROR-BAD
+link oversized ERROR-BAD
+link "unknown type" ERROR-BAD
+link "unknown flag" ERROR-BAD
+link "length mismatch" ERROR-BAD
+link "short header" NONE
+link "sign after all that" SIGNATURE
+t_check "signer link: refusals are logged" grep -q "signer: refused to sign 5 bytes" "$T/link.log"
+t_check "signer link: malformed requests are logged" grep -q "signer: a malformed request" "$T/link.log"
 
 # --- the signer killed under load ---------------------------------------------
 mon=$(stack_child "$STACK_OTPCEP_PID" otpcep-monitor)
