@@ -236,7 +236,8 @@ INSTALLED = $(SBINDIR)/otpcep $(patsubst %,$(BINDIR)/%,$(TOOLS)) \
 	$(SYSTEMDUNITDIR)/otpcep-enroll.service $(SYSTEMDUNITDIR)/otpcep-enroll.timer \
 	$(patsubst %,$(DOCDIR)/%,README.md LICENSE $(notdir $(wildcard docs/*.md))) \
 	$(EXAMPLESDIR)/otpcep.conf $(EXAMPLESDIR)/spawn-fcgi.example \
-	$(EXAMPLESDIR)/lighttpd/otpcep.conf $(EXAMPLESDIR)/nginx/otpcep.conf
+	$(EXAMPLESDIR)/lighttpd/otpcep.conf $(EXAMPLESDIR)/nginx/otpcep.conf \
+	$(EXAMPLESDIR)/fail2ban/filter.d/otpcep.conf $(EXAMPLESDIR)/fail2ban/jail.d/otpcep.conf
 
 # install: programs, man pages, units, docs and examples. The configuration
 # itself goes to $(SYSCONFDIR)/otpcep/otpcep.conf only when there is none
@@ -255,6 +256,9 @@ install: all
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLESDIR)/
 	install -m 0644 etc/lighttpd/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/lighttpd/
 	install -m 0644 etc/nginx/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/nginx/
+	install -d $(DESTDIR)$(EXAMPLESDIR)/fail2ban/filter.d $(DESTDIR)$(EXAMPLESDIR)/fail2ban/jail.d
+	install -m 0644 etc/fail2ban/filter.d/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/fail2ban/filter.d/
+	install -m 0644 etc/fail2ban/jail.d/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/fail2ban/jail.d/
 ifndef NO_CONFIG
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/otpcep
 	test -e $(DESTDIR)$(SYSCONFDIR)/otpcep/otpcep.conf || \
@@ -267,7 +271,9 @@ endif
 # holds the administrator's configuration, keys and secrets.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(EXAMPLESDIR)/lighttpd $(DESTDIR)$(EXAMPLESDIR)/nginx \
+	-rmdir $(DESTDIR)$(EXAMPLESDIR)/fail2ban/filter.d $(DESTDIR)$(EXAMPLESDIR)/fail2ban/jail.d \
+		$(DESTDIR)$(EXAMPLESDIR)/fail2ban \
+		$(DESTDIR)$(EXAMPLESDIR)/lighttpd $(DESTDIR)$(EXAMPLESDIR)/nginx \
 		$(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # dist: a reproducible tarball of the committed tree (HEAD): sorted names,
