@@ -142,7 +142,7 @@ build/bin/%: $$(wildcard src/%/*.c) build/libotpcep.a | $(DEPS_OK)
 tests: $(TEST_BIN) $(DRV_BIN)
 
 # The whole flow on 127.0.0.1, from nothing, in under a minute.
-demo: all $(TEST_DEPS_OK)
+demo: all $(TEST_DEPS_OK) build/tests/drv_standin_ca
 	@scripts/demo.sh
 
 # Benchmarks: tests/bench/bench_X.c become build/bench/bench_X; run.sh runs them.

@@ -4,7 +4,9 @@
 #
 # Generates a throw-away PKI, starts slapd (the directory), FreeRADIUS (a TOTP
 # user), the responder and nginx (HTTPS, client certificates) on free
-# unprivileged ports, enrolls DOMAIN1\user1 with otpcep-client using a code
+# unprivileged ports, renews the signing certificate (near its end) over
+# MS-ICPR from a stand-in AD CS with a real KDC (otpcep-enroll watch), enrolls
+# DOMAIN1\user1 with otpcep-client using a code
 # from `oathtool --totp`, hands the SignedCertRequest to otpcep-ca (the CA
 # step), prints the issued certificate, then shows a wrong code getting
 # AuthenticationError. Everything runs from one temporary folder, every daemon
@@ -22,16 +24,19 @@ OTPCEP_TOP=$(cd "$(dirname "$0")/.." && pwd)
 export OTPCEP_TOP
 . "$OTPCEP_TOP/tests/integration/lib.sh"
 . "$TOP/tests/integration/lib_stack.sh"
+. "$TOP/tests/integration/lib_kdc.sh"
 
 CLIENT="$TOP/build/bin/otpcep-client"
 CATOOL="$TOP/build/bin/otpcep-ca"
+ENROLLTOOL="$TOP/build/bin/otpcep-enroll"
+STANDIN="$TOP/build/tests/drv_standin_ca"
 USER1='DOMAIN1\user1'
 USER1_DN="CN=User 1,CN=Users,DC=domain1,DC=corp,DC=company,DC=com"
 USER1_UPN="user1@domain1.corp.company.com"
 LIFETIME=3600
 DEMO_T0=$(date +%s%N)
 DEMO_STEP=0
-DEMO_STEPS=9
+DEMO_STEPS=10
 
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
@@ -67,6 +72,8 @@ done
 [ -x "$OTPCEP" ] || fail "$OTPCEP is not built: run make"
 [ -x "$CLIENT" ] || fail "$CLIENT is not built: run make"
 [ -x "$CATOOL" ] || fail "$CATOOL is not built: run make"
+[ -x "$ENROLLTOOL" ] || fail "$ENROLLTOOL is not built: run make"
+[ -x "$STANDIN" ] || fail "$STANDIN is not built: run make demo"
 
 echo "otpcep demo: MS-OTPCE from a one-time password to a smart card logon certificate"
 echo "everything on 127.0.0.1, all state in $T (removed at the end)"
@@ -77,10 +84,14 @@ LOG="$T/demo.log"
 
 step "A throw-away PKI (certtool)"
 quietly "$LOG" stack_pki || fail "could not make the PKI" "$LOG"
+# The signing certificate near its end (2 hours of its 2 days left): the
+# renewal step below replaces it over MS-ICPR before the enrollment.
+quietly "$LOG" pki_issue sign-rsa sign-rsa from=-165600 to=7200 ||
+    fail "could not re-issue the signing certificate" "$LOG"
 say "root CA            $(certtool -i --infile "$PKI/ca.pem" | sed -n 's/^[[:space:]]*Subject: //p')"
 say "TLS server         127.0.0.1, for nginx"
 say "client machine     $(certtool -i --infile "$PKI/client.pem" | sed -n 's/^[[:space:]]*Subject: //p'), presented by the client over TLS"
-say "signing (RA)       EKU 1.3.6.1.4.1.311.81.1.1 (DirectAccess OTP), co-signs requests"
+say "signing (RA)       EKU 1.3.6.1.4.1.311.81.1.1 (DirectAccess OTP), co-signs requests; 2 hours left"
 say "issuing CA         $(certtool -i --infile "$PKI/demo-ca.pem" | sed -n 's/^[[:space:]]*Subject: //p'), used by otpcep-ca"
 done_step
 
@@ -113,6 +124,50 @@ STACK_URL=$STACK_WEB_URL
 say "$STACK_URL (pid $STACK_WEB_PID), HTTPS, client certificates verified against the root CA"
 done_step
 
+step "Renew the signing certificate over MS-ICPR (otpcep-enroll, Kerberos, packet privacy)"
+quietly "$LOG" kdc_start || fail "krb5kdc did not start" "$LOG"
+quietly "$LOG" kdc_add_keytab host/ca.test "$T/ca.keytab" &&
+    quietly "$LOG" kdc_add_keytab 'DA1$' "$T/da1.keytab" ||
+    fail "the realm's principals" "$LOG"
+say "KDC 127.0.0.1:$KDC_PORT (pid $KDC_PID), realm $KDC_REALM: host/ca.test (the CA), DA1\$ (this server's computer account, keytab)"
+printf 'dn: CN=Computers,%s\nobjectClass: container\ncn: Computers\n\ndn: CN=DA1,CN=Computers,%s\nobjectClass: user\ncn: DA1\nsAMAccountName: DA1$\nuserAccountControl: 4096\n' \
+    "$STACK_DOMAIN_BASE" "$STACK_DOMAIN_BASE" |
+    ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_BIND_DN" -y "$SLAPD_PW_FILE" >>"$LOG" 2>&1 ||
+    fail "cannot add DA1\$ to the directory" "$LOG"
+CA_EPM=$(t_free_port)
+while :; do CA_PORT=$(t_free_port); [ "$CA_PORT" != "$CA_EPM" ] && break; done
+t_start "stand-in CA" "$T/standin.log" "$STANDIN" --epm-port "$CA_EPM" --port "$CA_PORT" \
+    --keytab "$T/ca.keytab" --ca-cert "$PKI/ca.pem" --ca-key "$PKI/ca.key" --trust "$PKI/ca.pem" \
+    --ldap-uri "$SLAPD_URI" --ldap-base "$STACK_DOMAIN_BASE" --ldap-bind-dn "$SLAPD_BIND_DN" \
+    --ldap-pw-file "$SLAPD_PW_FILE" --state "$T" --template DAOTPRA=signing \
+    --lifetime 172800 >>"$LOG"
+CA_PID=$T_LAST_PID
+t_wait_port "$CA_PORT" 10 || fail "the stand-in CA did not start" "$T/standin.log"
+say "stand-in AD CS (tests/integration/drv_standin_ca): endpoint mapper 127.0.0.1:$CA_EPM, ICPR 127.0.0.1:$CA_PORT, template DAOTPRA"
+cp "$STACK_CONF" "$T/enroll.conf"
+cat >>"$T/enroll.conf" <<CONF
+enroll_ca = ca.test\\otpcep stand-in CA
+enroll_ca_address = 127.0.0.1
+enroll_epm_port = $CA_EPM
+enroll_template = DAOTPRA
+enroll_keytab = $T/da1.keytab
+enroll_principal = DA1\$@$KDC_REALM
+enroll_state_file = $T/renewal.state
+CONF
+say "the signing certificate: serial $(certtool -i --infile "$PKI/sign-rsa.pem" | sed -n 's/^[[:space:]]*Serial Number (hex): //p'), not after $(certtool -i --infile "$PKI/sign-rsa.pem" | sed -n 's/^[[:space:]]*Not After: //p')"
+"$OTPCEP" --probe -c "$T/enroll.conf" 2>/dev/null | grep '^renewal' | sed 's/^/      > otpcep --probe: /'
+say "otpcep-enroll watch   (what otpcep-enroll.timer runs)"
+"$ENROLLTOOL" -c "$T/enroll.conf" watch >"$T/watch.out" 2>&1
+rc=$?
+sed 's/^/      > /' "$T/watch.out"
+[ $rc -eq 0 ] || fail "otpcep-enroll exited with $rc" "$T/standin.log"
+say "CA: $(grep 'CertServerRequest from' "$T/standin.log" | tail -n 1 | sed 's/^standin\[[0-9]*\]: //')"
+say "new signing certificate: serial $(certtool -i --infile "$PKI/sign-rsa.pem" | sed -n 's/^[[:space:]]*Serial Number (hex): //p'), subject $(certtool -i --infile "$PKI/sign-rsa.pem" | sed -n 's/^[[:space:]]*Subject: //p'), not after $(certtool -i --infile "$PKI/sign-rsa.pem" | sed -n 's/^[[:space:]]*Not After: //p')"
+"$OTPCEP" --probe -c "$T/enroll.conf" 2>/dev/null | grep '^renewal' | sed 's/^/      > otpcep --probe: /'
+say "the responder (pid $STACK_OTPCEP_PID, not restarted) signs the next enrollment with it"
+done_step
+sleep 1.1	# the responder's signer looks at its files at most once a second
+
 step "Enroll DOMAIN1\\user1 with otpcep-client"
 CODE=$(radius_totp_code) || fail "oathtool failed"
 (umask 077 && printf '%s\n' "$CODE" >"$T/code")
@@ -134,6 +189,11 @@ sed 's/^/      > /' "$T/client.out"
 [ $rc -eq 0 ] || fail "otpcep-client exited with $rc, expected 0 (Success)" "$STACK_DIR/main.log"
 [ -s "$T/user1.signed.der" ] || fail "otpcep-client wrote no SignedCertRequest ($T/user1.signed.der)"
 say "Success: user1.signed.der, $(stat -c %s "$T/user1.signed.der") bytes (CMS SignedData around CMC PKIData, co-signed); the user's key in user1.key"
+openssl pkcs7 -inform DER -in "$T/user1.signed.der" -print_certs -out "$T/user1.signers.pem" 2>/dev/null
+cosigner=$(certtool -i --infile "$T/user1.signers.pem" 2>/dev/null | sed -n 's/^[[:space:]]*Serial Number (hex): //p' | head -n 1)
+renewed=$(certtool -i --infile "$PKI/sign-rsa.pem" | sed -n 's/^[[:space:]]*Serial Number (hex): //p')
+say "co-signed with the renewed signing certificate: serial $cosigner"
+[ "$cosigner" = "$renewed" ] || fail "the request was co-signed by serial $cosigner, not the renewed $renewed" "$STACK_DIR/main.log"
 say "responder: $(grep 'status=Success' "$STACK_DIR/main.log" | tail -n 1 | sed 's/^otpcep: //')"
 done_step
 
@@ -210,6 +270,8 @@ stop nginx "$STACK_WEB_PID"
 stop otpcep "$STACK_OTPCEP_PID"
 stop FreeRADIUS "$RADIUSD_PID"
 stop slapd "$SLAPD_PID"
+stop "stand-in CA" "$CA_PID"
+stop krb5kdc "$KDC_PID"
 exec 2>&3 3>&-
 echo
 echo "demo done in $(ms_since "$DEMO_T0") ms: a TOTP one-time password became a $((life / 60))-minute smart card logon certificate"

@@ -221,6 +221,39 @@ test_service_user(void **state)
 	config_free(cfg);
 }
 
+/* otpcep-enroll's keys (docs/configuration.md, "Renewing the signing certificate"). */
+static void
+test_enroll_keys(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = parse(MINIMAL);
+	assert_non_null(cfg);
+	assert_null(cfg->enroll_ca);
+	assert_int_equal(cfg->enroll_epm_port, 135);
+	assert_int_equal(cfg->enroll_retry_s, 3600);
+	assert_int_equal(cfg->enroll_timeout_ms, 30000);
+	config_free(cfg);
+	cfg = parse(MINIMAL "enroll_ca = ca1.example.com\\Example CA\n"
+	    "enroll_template = DAOTPRA\nenroll_keytab = /etc/krb5.keytab\n"
+	    "enroll_principal = DA1$@EXAMPLE.COM\nenroll_epm_port = 10135\n"
+	    "enroll_spn = host/ca1.example.com\nenroll_state_file = state\n");
+	assert_non_null(cfg);
+	assert_string_equal(cfg->enroll_ca, "ca1.example.com\\Example CA");
+	assert_string_equal(cfg->enroll_template, "DAOTPRA");
+	assert_int_equal(cfg->enroll_epm_port, 10135);
+	/* A relative path is relative to the configuration's folder. */
+	assert_string_equal(cfg->enroll_state_file, "/etc/otpcep/state");
+	config_free(cfg);
+	/* Not a configuration string; enroll_ca alone; a port out of range. */
+	assert_null(parse(MINIMAL "enroll_ca = no-backslash\n"
+	    "enroll_template = T\nenroll_keytab = k\nenroll_principal = p\n"));
+	assert_null(parse(MINIMAL "enroll_ca = ca1.example.com\\CA\n"));
+	assert_null(parse(MINIMAL "enroll_epm_port = 0\n"));
+	assert_null(parse(MINIMAL "enroll_retry_s = 5\n"));
+}
+
 static void
 test_nul_and_long_lines(void **state)
 {
@@ -311,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_service_user),
+		cmocka_unit_test(test_enroll_keys),
 		cmocka_unit_test(test_nul_and_long_lines),
 		cmocka_unit_test(test_reports_every_error_with_line),
 		cmocka_unit_test(test_config_load_file),

@@ -354,11 +354,18 @@ watch_next(const struct config *cfg, time_t due)
 	return retry > due ? retry : due;
 }
 
+/*
+ * watch --loop asks the CA at most once a minute, even when it issues
+ * certificates that are due at once (a template's lifetime shorter than
+ * its renewal period); the timer's period bounds the oneshot runs.
+ */
+#define WATCH_MIN_INTERVAL_S 60
+
 static int
 cmd_watch(const struct config *cfg, bool loop)
 {
 	enum renewal_phase ph;
-	time_t nb, na, due, next, now;
+	time_t nb, na, due, next, now, tried = 0;
 	int ret = ENROLL_EXIT_OK;
 
 	do {
@@ -367,7 +374,10 @@ cmd_watch(const struct config *cfg, bool loop)
 		    &due) != 0)
 			return ENROLL_EXIT_FAILED;
 		next = watch_next(cfg, due);
+		if (tried != 0 && next < tried + WATCH_MIN_INTERVAL_S)
+			next = tried + WATCH_MIN_INTERVAL_S;
 		if (now >= next) {
+			tried = now;
 			ret = cmd_renew(cfg, true);
 			continue;
 		}

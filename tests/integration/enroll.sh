@@ -187,7 +187,7 @@ pki_issue near near from=-7000 to=900 && cp "$PKI/near.pem" "$PKI/sign-rsa.pem"
 near_serial=$(serial_of "$PKI/sign-rsa.pem")
 "$OTPCEP" --probe -c "$ECONF" >"$T/oprobe.near" 2>&1
 t_check "otpcep --probe: the near certificate's renewal is overdue, exit non-zero ($(grep '^renewal' "$T/oprobe.near"))" \
-    sh -c "grep -q '^renewal .*DOWN .*overdue' '$T/oprobe.near'"
+    sh -c "grep -q '^renewal .*CRITICAL .*overdue' '$T/oprobe.near'"
 "$ENROLL" -c "$ECONF" watch >"$T/watch1.out" 2>&1
 rc=$?
 t_check "watch: the certificate near its end is renewed (exit $rc)" \
@@ -195,9 +195,26 @@ t_check "watch: the certificate near its end is renewed (exit $rc)" \
 watched=$(serial_of "$PKI/sign-rsa.pem")
 "$ENROLL" -c "$ECONF" watch >"$T/watch2.out" 2>&1
 t_check "watch: then nothing is due" test "$(serial_of "$PKI/sign-rsa.pem")" = "$watched"
+# watch --loop (run as a service instead of by the timer): renews when due,
+# stops on SIGTERM.
+pki_issue near2 near from=-7000 to=900 && cp "$PKI/near2.pem" "$PKI/sign-rsa.pem"
+cp "$PKI/near.key" "$PKI/sign-rsa.key"
+near2=$(serial_of "$PKI/sign-rsa.pem")
+t_start "otpcep-enroll watch --loop" "$T/loop.out" "$ENROLL" -c "$ECONF" watch --loop
+loop_pid=$T_LAST_PID
+i=0
+while [ "$(serial_of "$PKI/sign-rsa.pem")" = "$near2" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM "$loop_pid"
+wait "$loop_pid"
+rc=$?
+t_check "watch --loop: renewed the certificate when it came due, exit 0 on SIGTERM ($rc)" \
+    sh -c "test $rc -eq 0 && test '$(serial_of "$PKI/sign-rsa.pem")' != '$near2' && grep -q renewed '$T/loop.out'"
 "$OTPCEP" --probe -c "$ECONF" >"$T/oprobe.ok" 2>&1
 t_check "otpcep --probe: renewal not due, last attempt succeeded" \
-    grep -q '^renewal .* up .*not due.*last attempt succeeded' "$T/oprobe.ok"
+    grep -q '^renewal .* OK .*not due.*last attempt succeeded' "$T/oprobe.ok"
 
 # ---- otpcep-client --submit --------------------------------------------
 enrollment "--submit: Success, then the CA issues" submit 0 $(submit_opts "$MAIN_EPM")
@@ -323,6 +340,25 @@ for lv in connect:2 none:0; do
 	t_check "no privacy (${lv%%:*}): the stand-in saw level ${lv#*:} and refused it" \
 	    grep -q "(level ${lv#*:}, .*CR_DISP_ERROR, E_ACCESSDENIED" "$MAIN_LOG"
 done
+
+# ---- a key in a PKCS#11 token (SoftHSM2) -------------------------------
+pki_key hsm rsa && pki_issue hsm hsm && pki_softhsm hsm ||
+    t_fail "SoftHSM2 token with the signing key"
+enroll_conf "$T/hsm.conf" "$MAIN_EPM" "signing_cert = $PKI/hsm.pem" \
+    "signing_key = $PKI_P11_URI" "signing_key_password_file = $PKI_P11_PIN_FILE"
+hsm_old=$(serial_of "$PKI/hsm.pem")
+"$ENROLL" -c "$T/hsm.conf" renew --force >"$T/hsm.out" 2>&1
+rc=$?
+t_check "PKCS#11: renewed, the new key made in the token ($(grep -m1 'in the token' "$T/hsm.out"))" \
+    sh -c "test $rc -eq 0 && grep -q 'new RSA key made in the token' '$T/hsm.out' && test '$(serial_of "$PKI/hsm.pem")' != '$hsm_old'"
+GNUTLS_PIN=4711 p11tool --provider "$PKI_SOFTHSM_MODULE" --login --list-privkeys \
+    "pkcs11:token=otpcep-test" >"$T/hsm.keys" 2>&1
+t_check "PKCS#11: the token holds the new key as 'hsm' and the old one as 'hsm.old', nothing else" \
+    sh -c "grep -q 'Label: hsm\$' '$T/hsm.keys' && grep -q 'Label: hsm.old\$' '$T/hsm.keys' && test \$(grep -c 'Label:' '$T/hsm.keys') -eq 2"
+t_check "PKCS#11: no key file was written" sh -c "! ls '$PKI' | grep -q 'hsm.*\\(new\\|pending\\)'"
+"$OTPCEP" --check-config -c "$T/hsm.conf" >"$T/hsm.check" 2>&1
+t_check "PKCS#11: the responder's loader takes the new pair from the token ($(grep -m1 'signing certificate serial' "$T/hsm.check"))" \
+    sh -c "grep -q \"serial $(serial_of "$PKI/hsm.pem").*in a PKCS#11 token\" '$T/hsm.check'"
 
 # ---- CA unreachable: the old certificate signs until it expires -----------
 standin_start short --lifetime 12 || t_fail "stand-in (short lifetime) starts"
