@@ -54,7 +54,6 @@ enum metrics_radius_drop {
 	METRICS_DROP_IDENTIFIER,	/* another Identifier than ours */
 	METRICS_DROP_AUTHENTICATOR,	/* wrong Response Authenticator */
 	METRICS_DROP_MESSAGE_AUTHENTICATOR, /* missing or wrong Message-Authenticator */
-	METRICS_DROP_SOURCE,		/* from another address or port */
 	METRICS_DROP_COUNT
 };
 

@@ -28,6 +28,7 @@
 #include "front_listen.h"
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
 #include "secret.h"
 #include "server.h"
 #include "signer.h"
@@ -117,6 +118,7 @@ front_fcgi_serve(struct worker *w, FCGX_Request *r)
 	char head[512];
 	int n;
 
+	metrics_worker_busy(1);
 	front_env_request(&req, front_fcgi_getenv, r);
 	req.read_body = front_fcgi_read;
 	req.read_ctx = r;
@@ -128,6 +130,7 @@ front_fcgi_serve(struct worker *w, FCGX_Request *r)
 		log_warnx("worker %u: the web server went away before the "
 		    "response was written", w->index);
 	http_response_free(&resp);
+	metrics_worker_busy(-1);
 }
 
 /*

@@ -380,7 +380,6 @@ static const char *const step_labels[METRICS_STEP_COUNT] = {
 };
 static const char *const drop_labels[METRICS_DROP_COUNT] = {
 	"malformed", "identifier", "authenticator", "message_authenticator",
-	"source",
 };
 
 static void

@@ -24,6 +24,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <limits.h>
@@ -66,6 +67,7 @@ struct radius_monitor {
 	pthread_t thread;
 	bool started;
 	bool stop;
+	int stop_pipe[2];		/* written at shutdown: ends an exchange */
 };
 
 struct radius_server {
@@ -421,17 +423,19 @@ radius_user_name(const struct radius *r, const char *as_sent,
  * a reply that passes radius_pkt_check_reply(); anything else is dropped and
  * the wait continues to the same deadline, but for a reply that is right in
  * all but a required Message-Authenticator: the server answered, unusably,
- * and waiting longer cannot help (issue 15). Fills ex. Returns
- * RADIUS_EX_VALID (ex->code), RADIUS_EX_UNSIGNED, RADIUS_EX_SILENT or
- * RADIUS_EX_ERROR.
+ * and waiting longer cannot help (issue 15). abort_fd (-1: none) readable
+ * ends the exchange as RADIUS_EX_ERROR (the monitor's shutdown). Fills ex.
+ * Returns RADIUS_EX_VALID (ex->code), RADIUS_EX_UNSIGNED, RADIUS_EX_SILENT
+ * or RADIUS_EX_ERROR.
  */
 static int
 radius_exchange(const struct radius_server *srv,
     const uint8_t *pkt, size_t pkt_len, uint8_t id,
-    const uint8_t req_auth[RADIUS_AUTH_LEN], struct radius_exchange *ex)
+    const uint8_t req_auth[RADIUS_AUTH_LEN], int abort_fd,
+    struct radius_exchange *ex)
 {
 	uint8_t reply[RADIUS_PACKET_MAX + 1];
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	long long deadline, left;
 	enum radius_pkt_result pr;
 	unsigned attempt;
@@ -463,10 +467,13 @@ radius_exchange(const struct radius_server *srv,
 			ex->sent++;
 		deadline = clock_ms() + srv->timeout_ms;
 		while ((left = deadline - clock_ms()) > 0) {
-			pfd.fd = fd;
-			pfd.events = POLLIN;
-			pfd.revents = 0;
-			n = poll(&pfd, 1, (int)left);
+			pfd[0].fd = fd;
+			pfd[0].events = POLLIN;
+			pfd[0].revents = 0;
+			pfd[1].fd = abort_fd;
+			pfd[1].events = POLLIN;
+			pfd[1].revents = 0;
+			n = poll(pfd, abort_fd >= 0 ? 2 : 1, (int)left);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
@@ -475,6 +482,10 @@ radius_exchange(const struct radius_server *srv,
 			}
 			if (n == 0)
 				break;
+			if (abort_fd >= 0 && pfd[1].revents != 0)
+				goto cleanup;	/* shutting down */
+			if (pfd[0].revents == 0)
+				continue;
 			/* MSG_TRUNC: the datagram's real size, to refuse oversize. */
 			n = recv(fd, reply, sizeof(reply), MSG_TRUNC);
 			if (n < 0) {
@@ -578,7 +589,9 @@ radius_mark_dead(const struct radius *r, const struct radius_server *srv,
 {
 	int old;
 
-	atomic_store(&srv->health->dead_until, clock_ms() + r->dead_time_ms);
+	/* With radius_status_server, at most one Status-Server a second. */
+	atomic_store(&srv->health->dead_until, clock_ms() +
+	    (r->status_server && r->dead_time_ms < 1000 ? 1000 : r->dead_time_ms));
 	old = atomic_exchange(&srv->health->state, (int)state);
 	metrics_radius_dead(srv->index, true);
 	if (old != (int)state && r->dead_time_ms > 0)
@@ -626,8 +639,9 @@ radius_fresh_ids(uint8_t *id, uint8_t req_auth[RADIUS_AUTH_LEN])
 	return 0;
 }
 
-enum radius_result
-radius_status_server(const struct radius *r, size_t i)
+/* radius_status_server(), which the monitor ends early through abort_fd. */
+static enum radius_result
+radius_status_exchange(const struct radius *r, size_t i, int abort_fd)
 {
 	const struct radius_server *srv;
 	struct radius_exchange ex;
@@ -647,7 +661,7 @@ radius_status_server(const struct radius *r, size_t i)
 		log_err("radius %s: cannot build a Status-Server", srv->name);
 		return RADIUS_ERROR;
 	}
-	rc = radius_exchange(srv, pkt, pkt_len, id, req_auth, &ex);
+	rc = radius_exchange(srv, pkt, pkt_len, id, req_auth, abort_fd, &ex);
 	secret_wipe(pkt, pkt_len);
 	switch (rc) {
 	case RADIUS_EX_VALID:
@@ -667,6 +681,12 @@ radius_status_server(const struct radius *r, size_t i)
 	}
 }
 
+enum radius_result
+radius_status_server(const struct radius *r, size_t i)
+{
+	return radius_status_exchange(r, i, -1);
+}
+
 /* ---- the Status-Server monitor ------------------------------------------ */
 
 static struct radius_monitor *
@@ -676,7 +696,14 @@ radius_monitor_new(void)
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
+	/* Made at start-up, before any sandbox: writing to it is all that is left. */
+	if (pipe2(m->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		free(m);
+		return NULL;
+	}
 	if (clock_sync_init(&m->mu, &m->cv) != 0) {
+		close(m->stop_pipe[0]);
+		close(m->stop_pipe[1]);
 		free(m);
 		return NULL;
 	}
@@ -695,9 +722,13 @@ radius_monitor_free(struct radius_monitor *m)
 	started = m->started;
 	pthread_cond_signal(&m->cv);
 	pthread_mutex_unlock(&m->mu);
-	/* At most one Status-Server exchange is still running. */
+	/* A Status-Server exchange in progress ends at once. */
+	if (write(m->stop_pipe[1], "x", 1) < 0)
+		log_debug("radius: monitor stop: %s", strerror(errno));
 	if (started)
 		pthread_join(m->thread, NULL);
+	close(m->stop_pipe[0]);
+	close(m->stop_pipe[1]);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
 	free(m);
@@ -733,7 +764,7 @@ radius_monitor_run(void *arg)
 		}
 		if (due < r->server_count) {
 			pthread_mutex_unlock(&m->mu);
-			radius_status_server(r, due);
+			radius_status_exchange(r, due, m->stop_pipe[0]);
 			pthread_mutex_lock(&m->mu);
 			continue;
 		}
@@ -845,7 +876,7 @@ radius_authenticate(const struct radius *r, const char *user_name,
 			goto cleanup;
 		}
 
-		rc = radius_exchange(srv, pkt, pkt_len, id, req_auth, &ex);
+		rc = radius_exchange(srv, pkt, pkt_len, id, req_auth, -1, &ex);
 		secret_wipe(pkt, pkt_len);
 		dropped += ex.dropped;
 		if (rc == RADIUS_EX_ERROR) {

@@ -142,7 +142,7 @@ t_stop "$T1"
 
 echo "== RSS over ${FLAT} requests (P-256, RADIUS at once, 32 conn)"
 LOAD_URL=$EC_URL
-flat_secs=$(awk -v n="$FLAT" -v r="${IMM_RATE:-1000}" 'BEGIN { s = int(n / (r > 0 ? r : 1000) * 1.05) + 1; print s }')
+flat_secs=$(awk -v n="$FLAT" -v r="${IMM_RATE:-1000}" 'BEGIN { s = int(n / (r > 0 ? r : 1000) * 1.15) + 1; print s }')
 scenario "P-256, ${flat_secs} s" "$LOAD_PID_ec" "$EC_WEB" 32 "$flat_secs"
 echo "   $LAST_SUCCESS Success; RSS grew by $(mib $((LAST_RSS1 - LAST_RSS0))) MiB"
 t_stop "$LOAD_PID_ec"

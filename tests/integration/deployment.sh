@@ -21,7 +21,9 @@
 #    - the administrator's edits of /etc/otpcep/otpcep.conf and of the nginx
 #      site (it sets the same keys, and a free port instead of 443);
 #    - the host's web server: /etc/nginx/ is a scratch copy, and the test's
-#      nginx runs it (workers as www-data, like Debian's);
+#      nginx runs it (workers as www-data, like Debian's); /etc/fail2ban/ is
+#      a scratch copy too, and the log fail2ban-regex reads is the
+#      responder's (journald's part);
 #    - systemd, which does not run here: `systemctl enable/disable` edit the
 #      unit links with the real systemctl; starting otpcep.socket runs
 #      systemd-socket-activate on the unit's ListenStream with the service
@@ -157,6 +159,10 @@ http {
 	include $NGX/sites-enabled/*;
 }
 CONF
+# ... and a scratch copy of the host's /etc/fail2ban.
+F2B="$T/etc/fail2ban"
+if [ -d /etc/fail2ban ]; then cp -a /etc/fail2ban "$F2B"; else mkdir -p "$F2B/filter.d" "$F2B/jail.d"; fi
+chmod -R go+rX "$T/etc"
 NGINX_PID=""
 SOCKET_PID=""
 
@@ -176,7 +182,9 @@ site() {
 	    -e "s|'EXAMPLE\\\\alice'|'DOMAIN1\\\\user1'|g" \
 	    -e "s|'CN=Alice,CN=Users,DC=example,DC=com'|'$USER1_DN'|g" \
 	    -e "s|alice@example.com|$USER1_UPN|g" \
-	    -e "s|/etc/nginx/|$NGX/|g"
+	    -e "s|/etc/nginx/|$NGX/|g" \
+	    -e "s|/etc/fail2ban/|$F2B/|g" \
+	    -e "s|/var/log/daemon.log|$T/otpcep.service.log|g"
 }
 
 # unit_value UNIT KEY: a key's value in an installed unit.
@@ -382,6 +390,9 @@ after_command() {
 		t_check "after the edit: still root:otpcep 0640" \
 		    test "$(stat -c '%U:%G %a' /etc/otpcep/otpcep.conf)" = "root:otpcep 640" ;;
 	*"/sites-available/otpcep") edit_site ;;
+	*"fail2ban-regex "*)
+		t_check "fail2ban-regex read the responder's log with the shipped filter" \
+		    grep -q '^Lines: [1-9]' "$T/cmd.out" ;;
 	*"systemctl enable --now otpcep.socket")
 		t_check "otpcep.socket enabled (sockets.target.wants)" \
 		    test -L /etc/systemd/system/sockets.target.wants/otpcep.socket ;;

@@ -213,6 +213,17 @@ grep -q "alive again (answered Status-Server)" "$T/ss.err" && t_pass "revived by
 	t_fail "revived by Status-Server: $(grep -v '^otpcep: radius.*dropped' "$T/ss.err" | tail -5)"
 t_check "...and asked again: it answered the third request" \
 	[ "$(sed -n 8p "$T/ss.out")" = "STATE 0 alive" -a "$(grep -c 'Received Access-Request' "$SEC_LOG")" -ge 2 ]
+# Shutdown does not wait for a Status-Server in flight: round 2 ends at about
+# 1.5 + 1.2 s while the monitor is asking the dead server (1 s after it died)
+# with its 1500 ms timeout, which would end at about 4 s.
+sd=$(conf sd "radius_server=127.0.0.1:$down1 timeout_ms=1500 retries=0" \
+	radius_server=127.0.0.1:$FR_PORT radius_secret_file=$FR_SECRET \
+	radius_dead_time_s=1 radius_status_server=yes)
+t0=$(date +%s%N)
+"$DRV" -v -n 2 -p 1200 "$sd" staticuser "$T/pw0" >"$T/sd.out" 2>"$T/sd.err"
+ms=$((($(date +%s%N) - t0) / 1000000))
+t_check "a Status-Server in flight does not delay the exit ($ms ms)" between "$ms" 2600 3700
+t_check "...both requests accepted" [ "$(grep -c '^ACCEPT' "$T/sd.out")" -eq 2 ]
 t_stop "$SEC_PID"
 t_stop "$UNSIGNED_PID"
 
