@@ -64,6 +64,9 @@ TEST_BIN = $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))
 # Drivers: small programs the integration scripts run against real peers.
 DRV_SRC = $(wildcard tests/integration/drv_*.c)
 DRV_BIN = $(patsubst tests/integration/%.c,build/tests/%,$(DRV_SRC))
+# Libraries the integration scripts preload into the real responder (tests only).
+PRELOAD_SRC = $(wildcard tests/integration/preload_*.c)
+PRELOAD_SO = $(patsubst tests/integration/%.c,build/tests/%.so,$(PRELOAD_SRC))
 # Tools: each src/NAME/ folder is one program build/bin/NAME.
 TOOLS = $(notdir $(patsubst %/,%,$(dir $(wildcard src/*/main.c))))
 TOOL_BIN = $(patsubst %,build/bin/%,$(TOOLS))
@@ -139,7 +142,11 @@ build/bin/%: $$(wildcard src/%/*.c) build/libotpcep.a | $(DEPS_OK)
 		$(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null) $(LDFLAGS) -o $@ \
 		$(wildcard src/$*/*.c) build/libotpcep.a $(LIBS) $(RPC_LIBS) $(CURL_LIBS)
 
-tests: $(TEST_BIN) $(DRV_BIN)
+tests: $(TEST_BIN) $(DRV_BIN) $(PRELOAD_SO)
+
+build/tests/preload_%.so: tests/integration/preload_%.c | $(DEPS_OK)
+	@mkdir -p build/tests
+	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -fPIC -shared -o $@ $<
 
 # The whole flow on 127.0.0.1, from nothing, in under a minute.
 demo: all $(TEST_DEPS_OK) build/tests/drv_standin_ca
@@ -162,7 +169,7 @@ bench: all $(TEST_DEPS_OK) $(BENCH_BIN)
 bench-load: all $(TEST_DEPS_OK) $(BENCH_BIN) $(DRV_BIN)
 	@OTPCEP_TOP=$(CURDIR) tests/bench/load.sh
 
-check: all $(TEST_DEPS_OK) $(TEST_BIN) $(DRV_BIN)
+check: all $(TEST_DEPS_OK) $(TEST_BIN) $(DRV_BIN) $(PRELOAD_SO)
 	@tests/run.sh $(TEST_BIN)
 
 check-unit: all $(TEST_BIN)

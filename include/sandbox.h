@@ -12,6 +12,7 @@ struct config;
 enum sandbox_role {
 	SANDBOX_SERVE,		/* the request-serving process: all its threads */
 	SANDBOX_SIGNER,		/* the key-holding signer process: narrower */
+	SANDBOX_SIGNER_PKCS11,	/* the same, with a token module that writes its files */
 };
 
 /*

@@ -29,6 +29,24 @@ sec_fail(struct dcerpc_conn *conn, struct dcerpc_sec *sec, enum dcerpc_err r)
 	return r;
 }
 
+/* C706 12.6.4.5 / MS-RPCE 2.2.2.5: what a bind_nak's reason tells an admin. */
+static const char *
+nak_words(uint16_t reason)
+{
+	switch (reason) {
+	case DCERPC_BIND_NAK_PROTOCOL_VERSION_NOT_SUPPORTED:
+		return ": protocol version not supported";
+	case DCERPC_BIND_NAK_INVALID_AUTH_TYPE:
+		return ": authentication type not accepted";
+	case DCERPC_BIND_NAK_INVALID_CHECKSUM:
+		return ": our Kerberos ticket was not accepted (a service "
+		    "principal the server has no key for, clocks too far "
+		    "apart, or an expired ticket)";
+	default:
+		return "";
+	}
+}
+
 /* Checks a bind_ack / alter_context_resp accepted our one context. */
 static enum dcerpc_err
 check_ack(struct dcerpc_conn *conn, const struct dcerpc_pdu *p)
@@ -93,8 +111,9 @@ read_ack(struct dcerpc_conn *conn, uint8_t want, uint32_t call_id,
 		return fail(conn, r, "reading the bind answer");
 	if (p->hdr.ptype == DCERPC_PTYPE_BIND_NAK) {
 		snprintf(conn->error, sizeof(conn->error),
-		    "the server refused the bind (bind_nak, reason %u)",
-		    (unsigned)p->u.bind_nak.reason);
+		    "the server refused the bind (bind_nak, reason %u%s)",
+		    (unsigned)p->u.bind_nak.reason,
+		    nak_words(p->u.bind_nak.reason));
 		return DCERPC_E_BIND_NAK;
 	}
 	if (p->hdr.ptype == DCERPC_PTYPE_FAULT) {
@@ -286,6 +305,9 @@ dcerpc_send_call(struct dcerpc_conn *conn, uint8_t ptype, uint32_t call_id,
 		if ((r = dcerpc_build_call(out, sizeof(out), &len, &f,
 		    sealed ? &a : NULL)) != DCERPC_OK)
 			return fail(conn, r, "building a fragment");
+		/* a token that grew with the data must not break the size */
+		if (len > conn->max_xmit_frag)
+			return fail(conn, DCERPC_E_INTERNAL, "fragment size");
 		if (sealed && (r = dcerpc_seal_pdu(sec, out, len)) != DCERPC_OK)
 			return sec_fail(conn, sec, r);
 		if ((r = dcerpc_conn_write(conn, out, len)) != DCERPC_OK)

@@ -85,9 +85,9 @@ probe_signer(struct probe_out *o, struct server *srv)
 
 /*
  * The signing certificate's renewal by otpcep-enroll (docs/adcs.md): due,
- * overdue, and the last attempt's error from the state file. CRITICAL when
- * the certificate is overdue or expired; renewal by hand (no enroll_ca) is
- * not a fault.
+ * overdue, and the last attempt's error from the state file. WARNING when it
+ * is due and the last attempt failed, CRITICAL when the certificate is
+ * overdue or expired; renewal by hand (no enroll_ca) is not a fault.
  */
 static void
 probe_renewal(struct probe_out *o, struct server *srv)
@@ -121,8 +121,10 @@ probe_renewal(struct probe_out *o, struct server *srv)
 	    "state file unreadable" : st.last_error[0] ? "last error: " :
 	    "last attempt succeeded", sr == 0 ? st.last_error : "",
 	    sr == 0 && st.pending_id ? ", a request is pending at the CA" : "");
-	probe_line(o, "renewal", ph == RENEWAL_NOT_DUE || ph == RENEWAL_DUE ?
-	    PROBE_OK : PROBE_CRITICAL, detail);
+	/* Due and failing is a warning; overdue or expired is critical. */
+	probe_line(o, "renewal", ph == RENEWAL_NOT_DUE ? PROBE_OK :
+	    ph == RENEWAL_DUE ? (sr == 0 && st.last_error[0] ? PROBE_WARNING :
+	    PROBE_OK) : PROBE_CRITICAL, detail);
 }
 
 static void

@@ -88,7 +88,7 @@ static const char *sandbox_role_now = "process";
 const char *
 sandbox_role_name(enum sandbox_role role)
 {
-	return role == SANDBOX_SIGNER ? "signer process" : "serving process";
+	return role == SANDBOX_SERVE ? "serving process" : "signer process";
 }
 
 /* Appends the decimal v to buf at *o (async-signal-safe). */
@@ -174,22 +174,22 @@ sandbox_arg_rules(scmp_filter_ctx ctx, enum sandbox_role role)
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0)
 		return r;
-	/*
-	 * The signer re-reads the certificate and key files at every reload,
-	 * and a PKCS#11 module (SoftHSM2) reads and writes its token files.
-	 */
-	if (role == SANDBOX_SIGNER)
+	/* A PKCS#11 module (SoftHSM2) reads and writes its token files. */
+	if (role == SANDBOX_SIGNER_PKCS11)
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 0);
 	/*
-	 * The serving process opens files for reading only: ldap_ca_file for
-	 * each new LDAP connection (libldap makes a TLS context per
-	 * connection), /etc/hosts, /etc/resolv.conf and the like for a host
-	 * name. Opening anything to write or create is refused.
+	 * Otherwise files are opened for reading only: the signer re-reads
+	 * the certificate and key at every reload; the serving process reads
+	 * ldap_ca_file for each new LDAP connection (libldap makes a TLS
+	 * context per connection), /etc/hosts, /etc/resolv.conf and the like
+	 * for a host name. Opening anything to write or create is refused.
 	 */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC |
 	    O_APPEND, 0))) < 0)
 		return r;
+	if (role == SANDBOX_SIGNER)
+		return 0;
 	/*
 	 * getaddrinfo(AI_ADDRCONFIG) asks the kernel for the local addresses
 	 * over NETLINK_ROUTE when libldap resolves a host name.
@@ -253,8 +253,8 @@ sandbox_enter(enum sandbox_role role)
 		goto cleanup;
 	}
 	if (sandbox_allow_list(ctx, sandbox_common) != 0 ||
-	    sandbox_allow_list(ctx, role == SANDBOX_SIGNER ? sandbox_signer :
-	    sandbox_serve) != 0)
+	    sandbox_allow_list(ctx, role == SANDBOX_SERVE ? sandbox_serve :
+	    sandbox_signer) != 0)
 		goto cleanup;
 	if ((r = sandbox_arg_rules(ctx, role)) < 0) {
 		log_err("seccomp: argument rules: %s", strerror(-r));

@@ -251,7 +251,9 @@ signer_proc_main(const struct config *cfg, int fd, pid_t serving)
 	sa.sa_handler = signer_proc_on_hup;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
-	if ((buf = malloc(cap)) == NULL || sandbox_enter(SANDBOX_SIGNER) != 0)
+	if ((buf = malloc(cap)) == NULL ||
+	    sandbox_enter(signer_is_pkcs11(cfg->signing_key) ?
+	    SANDBOX_SIGNER_PKCS11 : SANDBOX_SIGNER) != 0)
 		goto cleanup;
 	log_info("signer: ready (pid %ld), signing certificate serial %s",
 	    (long)getpid(), signer_proc_signer->cur->serial);

@@ -89,6 +89,10 @@ test_full_file(void **state)
 	    "radius_server = [2001:db8::1]:1812\n"
 	    "radius_secret_file = /etc/otpcep/radius.secret\n"
 	    "radius_username = upn\n"
+	    "radius_dead_time_s = 0\n"
+	    "radius_status_server = yes\n"
+	    "ldap_connections = 64\n"
+	    "ldap_dead_time_s = 5\n"
 	    "signing_cert = /etc/otpcep/sign.pem\n"
 	    "signing_key = pkcs11:token=otp;object=sign\n"
 	    "signing_digest = sha1\n");
@@ -114,6 +118,10 @@ test_full_file(void **state)
 	assert_string_equal(cfg->domain.items[0], "CORP DC=corp,DC=example");
 	assert_int_equal(cfg->radius_server.count, 3);
 	assert_int_equal(cfg->radius_username, RADIUS_USERNAME_UPN);
+	assert_int_equal(cfg->radius_dead_time_s, 0);
+	assert_true(cfg->radius_status_server);
+	assert_int_equal(cfg->ldap_connections, 64);
+	assert_int_equal(cfg->ldap_dead_time_s, 5);
 	/* A PKCS#11 URI is not a path. */
 	assert_string_equal(cfg->signing_key, "pkcs11:token=otp;object=sign");
 	assert_int_equal(cfg->signing_digest, DIGEST_SHA1);
@@ -140,6 +148,11 @@ static const char *const bad_files[] = {
 	MINIMAL "require_https = maybe\n",
 	MINIMAL "log = file\n",
 	MINIMAL "radius_username = email\n",
+	MINIMAL "ldap_connections = 0\n",
+	MINIMAL "ldap_connections = 1025\n",
+	MINIMAL "ldap_dead_time_s = 86401\n",
+	MINIMAL "radius_dead_time_s = -1\n",
+	MINIMAL "radius_status_server = maybe\n",
 	MINIMAL "signing_digest = md5\n",
 	MINIMAL "template\n",				/* no '=' */
 	MINIMAL "workers =\n",				/* empty value */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: ISC (see LICENSE). Copyright (c) 2026 The otpcep authors. */
 /*
- * drv_sandbox serve|signer CALL: enters the responder's own sandbox for that
+ * drv_sandbox serve|signer|signer-pkcs11 CALL: enters the responder's own sandbox for that
  * kind of process (src/sandbox.c, the code the responder runs), prints
  * "ENTERED", then makes CALL:
  *   ok      what every process does (memory, time, a thread when serving,
  *           an AF_UNIX socket for syslog): exits 0
  *   execve  runs /bin/true          fork     a new process
  *   inet    an AF_INET socket       ptrace   PTRACE_TRACEME
- *   write   opens a file to write (the serving process reads files only)
+ *   write   opens a file to write (only signer-pkcs11 may: exits 0)
  * Before entering it prints "CALL NAME NR N", N the call's number here.
  * Each forbidden call must kill the process by SIGSYS with one line on stderr.
  */
@@ -73,10 +73,12 @@ main(int argc, char **argv)
 	const char *call;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: drv_sandbox serve|signer CALL\n");
+		fprintf(stderr, "usage: drv_sandbox serve|signer|signer-pkcs11 CALL\n");
 		return 2;
 	}
-	role = strcmp(argv[1], "signer") == 0 ? SANDBOX_SIGNER : SANDBOX_SERVE;
+	role = strcmp(argv[1], "signer") == 0 ? SANDBOX_SIGNER :
+	    strcmp(argv[1], "signer-pkcs11") == 0 ? SANDBOX_SIGNER_PKCS11 :
+	    SANDBOX_SERVE;
 	call = argv[2];
 	/* The number the SIGSYS line must name. */
 	printf("CALL %s NR %d\n", call, seccomp_syscall_resolve_name(
@@ -94,8 +96,14 @@ main(int argc, char **argv)
 		(void)fork();
 	else if (strcmp(call, "inet") == 0)
 		(void)socket(AF_INET, SOCK_STREAM, 0);
-	else if (strcmp(call, "write") == 0)
-		(void)open("/dev/null", O_WRONLY);
+	else if (strcmp(call, "write") == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0 && role == SANDBOX_SIGNER_PKCS11) {
+			close(fd);
+			return 0;	/* a token module may write its files */
+		}
+	}
 	else if (strcmp(call, "ptrace") == 0)
 		(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 	printf("SURVIVED %s\n", call);

@@ -5,7 +5,8 @@
 # Success (overload waits, it does not fail); one of two instances killed,
 # the other serves; SIGTERM with requests queued; a stalled peer does not
 # delay a good request; accept errors (EMFILE) are logged and recovered from;
-# the one-time password is gone from the worker's memory (issue 11).
+# 4096 workers; the one-time password is gone from the worker's memory
+# (issue 11).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/lib_stack.sh"
 . "$TOP/tests/integration/lib_load.sh"
@@ -137,6 +138,17 @@ sleep 1.2
 load_burst "$T/e1" 3
 all_success "after EMFILE" "$T/e1" 3
 t_check "accept recovery is logged" grep -q 'accept works again' "$T/e.log"
+
+# --- 4096 workers (small stacks), as many descriptors as they need -------
+load_responder g "workers = 4096" >"$T/g.start" 2>&1 || t_fail "responder g: $(cat "$T/g.start")"
+G_PID=$LOAD_PID
+i=0; while ! grep -q 'serving FastCGI with' "$T/g.log" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+t_check "workers = 4096: all threads started ($(awk '/^Threads:/ { print $2 }' /proc/$G_PID/status) threads)" \
+	grep -q 'serving FastCGI with 4096 workers' "$T/g.log"
+load_lighttpd lg "$T/g.sock" >/dev/null
+load_burst "$T/g1" 100
+all_success "workers = 4096, 100 concurrent" "$T/g1" 100
+t_stop "$G_PID"
 
 # --- The one-time password is gone from the worker's memory --------------
 # One Success request with a password of its own, then /proc/PID/mem (heap,

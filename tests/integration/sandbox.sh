@@ -3,8 +3,10 @@
 # kind of process do its work and kill it, with a log line naming the call,
 # on anything else (drv_sandbox runs the responder's own sandbox code); the
 # serving and signer processes of the real stack show `Seccomp: 2` and
-# `NoNewPrivs: 1`; with `user = nobody` (when run as root) every process of
-# the responder runs as nobody:nogroup and still enrolls through lighttpd.
+# `NoNewPrivs: 1`; a forbidden call inside the real responder (preloaded
+# test library) kills the signer (restarted) and the serving process, each
+# logged; with `user = nobody` (when run as root) every process of the
+# responder runs as nobody:nogroup and still enrolls through lighttpd.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_stack.sh"
 DRV="$TOP/build/tests/drv_sandbox"
@@ -12,7 +14,7 @@ DN="CN=User 1,CN=Users,DC=domain1,DC=corp,DC=company,DC=com"
 UPN="user1@domain1.corp.company.com"
 
 # --- the filters, through the driver ----------------------------------------
-for role in serve signer; do
+for role in serve signer signer-pkcs11; do
 	"$DRV" "$role" ok >"$T/$role-ok.out" 2>&1
 	t_check "$role filter: the process's own work is allowed" test $? -eq 0
 done
@@ -33,6 +35,10 @@ forbidden serve write "serving process"
 forbidden signer execve "signer process"
 forbidden signer inet "signer process"
 forbidden signer fork "signer process"
+forbidden signer write "signer process"
+forbidden signer-pkcs11 inet "signer process"
+"$DRV" signer-pkcs11 write >"$T/p11-write.out" 2>&1
+t_check "signer-pkcs11 filter: a token module may write its files" test $? -eq 0
 
 # --- the real stack -----------------------------------------------------------
 if ! stack_start lighttpd >"$T/stack.out" 2>&1; then
@@ -55,6 +61,50 @@ locked "serving process" "$STACK_OTPCEP_PID"
 locked "signer process" "$sig"
 t_check "monitor (pid $mon): NoNewPrivs: 1" test "$(field "$mon" NoNewPrivs)" = 1
 t_check "no forbidden call in the stack's log" sh -c "! grep -q 'forbidden system call' '$STACK_DIR/main.log'"
+
+# --- a forbidden call in the real responder -------------------------------------
+# preload_forbidden.so makes the process that gets SIGUSR2 call ptrace(2):
+# the signer is killed by its filter, the monitor logs it and starts a new
+# one; the serving process is killed by its own, with the line in its log.
+nr=$(sed -n 's/^CALL ptrace NR \([0-9]*\)$/\1/p' "$T/serve-ptrace.out")
+if ldd "$OTPCEP" | grep -q libasan; then
+	echo "SKIP: forbidden call in the responder: LD_PRELOAD cannot go before AddressSanitizer"
+else
+	stack_conf "$STACK_DIR/trap.conf" "$STACK_DIR/trap.sock"
+	export LD_PRELOAD="$TOP/build/tests/preload_forbidden.so"
+	stack_responder trap "$STACK_DIR/trap.conf"
+	trap_started=$?
+	unset LD_PRELOAD
+	if [ "$trap_started" = 0 ] && stack_web trapweb "$STACK_DIR/trap.sock"; then
+		w=$STACK_RESPONDER_PID
+		m=$(stack_child "$w" otpcep-monitor)
+		s=$(stack_child "$m" otpcep-signer)
+		kill -USR2 "$s"
+		i=0
+		while { n=$(stack_child "$m" otpcep-signer); [ -z "$n" ] || [ "$n" = "$s" ]; } && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		t_check "signer: the forbidden call is logged with its number ($nr)" \
+			grep -q "seccomp: forbidden system call $nr in the signer process (pid $s): killed" "$STACK_DIR/trap.log"
+		t_check "signer: the monitor logs its death by SIGSYS" \
+			grep -q "signer process (pid $s) was killed by SIGSYS: a system call outside its seccomp filter" "$STACK_DIR/trap.log"
+		post "$T/trap-after" "$STACK_WEB_URL"
+		t_check_response "signer: a new one signs (Success)" "$T/trap-after" 200 Success
+		kill -USR2 "$w"
+		wait "$w"
+		rc=$?
+		t_check "serving process: killed by SIGSYS (exit $rc)" test "$rc" -eq 159
+		t_check "serving process: the forbidden call is logged with its number ($nr)" \
+			grep -q "seccomp: forbidden system call $nr in the serving process (pid $w): killed" "$STACK_DIR/trap.log"
+		i=0
+		while kill -0 "$m" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		t_check "serving process gone: the monitor and the signer end too" \
+			sh -c "! kill -0 $m 2>/dev/null && ! kill -0 $n 2>/dev/null"
+	else
+		t_fail "the responder with preload_forbidden.so did not start"
+	fi
+fi
 
 # --- user = nobody --------------------------------------------------------------
 if [ "$(id -u)" != 0 ]; then

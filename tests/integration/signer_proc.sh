@@ -135,5 +135,22 @@ t_check "its death and restart are logged" \
 	grep -q "signer process (pid $old) was killed by signal 9.*starting a new one" "$STACK_DIR/main.log"
 post "$T/after" "$STACK_URL"
 t_check_response "after the restart: Success" "$T/after" 200 Success
+
+# --- a signer that hangs (SIGSTOP): OtherError within the bound, no hang -----
+stuck=$(stack_child "$mon" otpcep-signer)
+kill -STOP "$stuck"
+t0=$(date +%s%3N)
+post "$T/stuck1" "$STACK_URL" & p1=$!
+post "$T/stuck2" "$STACK_URL" & p2=$!
+wait "$p1" "$p2"
+t1=$(date +%s%3N)
+kill -CONT "$stuck"
+t_check_response "signer stopped: OtherError" "$T/stuck1" 200 OtherError
+t_check_response "signer stopped: the other worker too" "$T/stuck2" 200 OtherError
+t_check "signer stopped: both answered within the 5 s bound ($((t1 - t0)) ms)" \
+	test $((t1 - t0)) -lt 9000
+t_check "the timeout is logged" grep -q "the signer process: no answer in time" "$STACK_DIR/main.log"
+post "$T/resumed" "$STACK_URL"
+t_check_response "signer resumed: Success (late answers dropped)" "$T/resumed" 200 Success
 t_check "the responder kept running" kill -0 "$STACK_OTPCEP_PID"
 t_done
