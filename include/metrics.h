@@ -113,12 +113,29 @@ int metrics_format(char **out, size_t *out_len);
 int metrics_health(const struct config *cfg, time_t now, char *buf,
     size_t buf_len);
 
+/*
+ * Which parts have not answered for half of health_window_s: /health then
+ * asks them itself (metrics_refresh_fn) before it judges, so that a quiet
+ * responder is not reported down for want of requests.
+ */
+void metrics_stale(const struct config *cfg, time_t now, bool *radius,
+    bool *ldap);
+
+/*
+ * Asks the stale parts for an answer (server.c: Status-Server to each RADIUS
+ * server when radius_status_server = yes, a bind to each ldap_uri); the
+ * answers are counted as any other.
+ */
+typedef void (*metrics_refresh_fn)(void *ctx, bool radius, bool ldap);
+
 /* Serving metrics_listen with libmicrohttpd (src/metrics_http.c). */
 struct metrics_http;
 
 /* Starts the listener when cfg->metrics_listen is set; *out is NULL when
- * it is not. Returns 0, or -1 (logged) when it cannot listen. */
-int metrics_http_start(const struct config *cfg, struct metrics_http **out);
+ * it is not. refresh (may be NULL) is called with ctx by /health. Returns 0,
+ * or -1 (logged) when it cannot listen. */
+int metrics_http_start(const struct config *cfg, metrics_refresh_fn refresh,
+    void *ctx, struct metrics_http **out);
 void metrics_http_stop(struct metrics_http *h);
 
 #endif

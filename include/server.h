@@ -52,6 +52,15 @@ void server_free(struct server *srv);
  */
 unsigned server_check(const struct config *cfg);
 
+/*
+ * /health (metrics_refresh_fn, ctx a struct server): asks the parts that
+ * have not answered lately. RADIUS only by RFC 5997 Status-Server, when
+ * radius_status_server = yes (an Access-Request would authenticate someone);
+ * the directory by a bind to each ldap_uri in turn. Stops at the first of
+ * each that answers.
+ */
+void server_health_refresh(void *ctx, bool radius, bool ldap);
+
 int worker_init(struct worker *w, const struct server *srv, unsigned index);
 void worker_free(struct worker *w);
 

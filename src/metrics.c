@@ -595,14 +595,42 @@ health_line(char *buf, size_t buf_len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Whether any of the n last-answer times is at or after since. */
+static bool
+answered_since(const int64_t *first, size_t stride, size_t n, int64_t since)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int64_t t = GET((const int64_t *)(const void *)
+		    ((const char *)first + i * stride));
+
+		if (t != 0 && t >= since)
+			return true;
+	}
+	return false;
+}
+
+void
+metrics_stale(const struct config *cfg, time_t now, bool *radius, bool *ldap)
+{
+	int64_t since = (int64_t)now - cfg->health_window_s / 2;
+
+	*radius = sh != NULL && radius_count > 0 &&
+	    !answered_since(&sh->radius[0].last_answer, sizeof(sh->radius[0]),
+	    radius_count, since);
+	*ldap = sh != NULL && ldap_count > 0 &&
+	    !answered_since(&sh->ldap[0].last_answer, sizeof(sh->ldap[0]),
+	    ldap_count, since);
+}
+
 int
 metrics_health(const struct config *cfg, time_t now, char *buf,
     size_t buf_len)
 {
 	char serial[sizeof(((struct shared *)0)->serial)];
 	int64_t not_after, since = (int64_t)now - cfg->health_window_s;
-	bool radius_ok = false, ldap_ok = false;
-	size_t i;
+	bool radius_ok, ldap_ok;
 
 	if (buf_len == 0)
 		return 503;
@@ -621,17 +649,15 @@ metrics_health(const struct config *cfg, time_t now, char *buf,
 		    "%.1f hours (signing_warn_hours = %u)\n",
 		    (double)(not_after - (int64_t)now) / 3600.0,
 		    cfg->signing_warn_hours);
-	for (i = 0; i < radius_count; i++)
-		radius_ok |= GET(&sh->radius[i].last_answer) >= since &&
-		    GET(&sh->radius[i].last_answer) != 0;
+	radius_ok = answered_since(&sh->radius[0].last_answer,
+	    sizeof(sh->radius[0]), radius_count, since);
 	if (radius_count == 0)
 		health_line(buf, buf_len, "radius: not configured\n");
 	else if (!radius_ok)
 		health_line(buf, buf_len, "radius: no server answered in the last "
 		    "%u s\n", cfg->health_window_s);
-	for (i = 0; i < ldap_count; i++)
-		ldap_ok |= GET(&sh->ldap[i].last_answer) >= since &&
-		    GET(&sh->ldap[i].last_answer) != 0;
+	ldap_ok = answered_since(&sh->ldap[0].last_answer, sizeof(sh->ldap[0]),
+	    ldap_count, since);
 	if (ldap_count == 0)
 		health_line(buf, buf_len, "directory: not configured\n");
 	else if (!ldap_ok)

@@ -24,6 +24,8 @@
 struct metrics_http {
 	struct MHD_Daemon *daemon;
 	const struct config *cfg;
+	metrics_refresh_fn refresh;	/* may be NULL */
+	void *refresh_ctx;
 };
 
 static enum MHD_Result
@@ -85,6 +87,15 @@ metrics_answer(void *cls, struct MHD_Connection *conn, const char *url,
 		    "text/plain; version=0.0.4; charset=utf-8", body, len, true);
 	}
 	if (strcmp(url, "/health") == 0) {
+		bool radius, ldap;
+
+		/*
+		 * One thread serves this port, so one refresh runs at a time;
+		 * after it the parts it reached are fresh for half a window.
+		 */
+		metrics_stale(h->cfg, time(NULL), &radius, &ldap);
+		if (h->refresh != NULL && (radius || ldap))
+			h->refresh(h->refresh_ctx, radius, ldap);
 		code = metrics_health(h->cfg, time(NULL), health, sizeof(health));
 		return metrics_answer_text(conn, (unsigned)code, text_type, health,
 		    strlen(health), false);
@@ -139,7 +150,8 @@ metrics_resolve(const char *listen)
 }
 
 int
-metrics_http_start(const struct config *cfg, struct metrics_http **out)
+metrics_http_start(const struct config *cfg, metrics_refresh_fn refresh,
+    void *ctx, struct metrics_http **out)
 {
 	struct metrics_http *h;
 	struct addrinfo *ai;
@@ -157,6 +169,8 @@ metrics_http_start(const struct config *cfg, struct metrics_http **out)
 		return -1;
 	}
 	h->cfg = cfg;
+	h->refresh = refresh;
+	h->refresh_ctx = ctx;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/*

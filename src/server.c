@@ -164,3 +164,27 @@ worker_free(struct worker *w)
 {
 	memset(w, 0, sizeof(*w));
 }
+
+void
+server_health_refresh(void *ctx, bool radius, bool ldap)
+{
+	const struct server *srv = ctx;
+	size_t i, n;
+
+	if (radius && srv->cfg->radius_status_server) {
+		n = radius_server_count(srv->radius);
+		for (i = 0; i < n; i++)
+			if (radius_status_server(srv->radius, i) == RADIUS_ACCEPT)
+				break;
+	}
+	if (ldap) {
+		n = dir_uri_count(srv->dir);
+		for (i = 0; i < n; i++) {
+			struct audit a;
+
+			memset(&a, 0, sizeof(a));
+			if (dir_probe_uri(srv->dir, i, &a) == DIR_FOUND)
+				break;
+		}
+	}
+}

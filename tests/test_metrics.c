@@ -145,6 +145,17 @@ test_health(void **state)
 	assert_int_equal(metrics_health(cfg, now + 61, buf, sizeof(buf)), 503);
 	assert_non_null(strstr(buf, "radius: no server answered"));
 	assert_non_null(strstr(buf, "directory: no URI answered"));
+	/* Half a window without an answer: /health asks them itself. */
+	{
+		bool radius, ldap;
+
+		metrics_stale(cfg, now, &radius, &ldap);
+		assert_false(radius);
+		assert_false(ldap);
+		metrics_stale(cfg, now + 31, &radius, &ldap);
+		assert_true(radius);
+		assert_true(ldap);
+	}
 	/* A tiny buffer is still terminated. */
 	assert_int_equal(metrics_health(cfg, now + 61, buf, 8), 503);
 	assert_true(strlen(buf) < 8);

@@ -261,6 +261,9 @@ t_check "pending: the request id ($pid_id) and its key kept" \
 rc=$?
 t_check "pending: the next run polls request $pid_id and installs the issued certificate" \
     sh -c "test $rc -eq 0 && grep -q 'polling pending request $pid_id' '$T/pend2.out' && grep -q \"request 0 bytes, id $pid_id\" '$SI_LOG' && test '$(serial_of "$PKI/sign-rsa.pem")' != '$before' && test ! -e '$PKI/sign-rsa.key.pending'"
+enrollment "pending: --submit reports the CA holds it (exit 6)" subpend 6 $(submit_opts "$SI_EPM_PORT")
+t_check "pending: --submit names the disposition and writes no certificate" \
+    sh -c "grep -q 'CR_DISP_UNDER_SUBMISSION' '$T/subpend.out' && test ! -e '$T/subpend.cert.pem'"
 t_stop "$SI_PID"
 
 # ---- denied ---------------------------------------------------------------
@@ -362,7 +365,7 @@ t_check "PKCS#11: the responder's loader takes the new pair from the token ($(gr
     sh -c "grep -q \"serial $(serial_of "$PKI/hsm.pem").*in a PKCS#11 token\" '$T/hsm.check'"
 
 # ---- CA unreachable: the old certificate signs until it expires -----------
-standin_start short --lifetime 12 || t_fail "stand-in (short lifetime) starts"
+standin_start short --lifetime 15 || t_fail "stand-in (short lifetime) starts"
 enroll_conf "$T/short.conf" "$SI_EPM_PORT"
 "$ENROLL" -c "$T/short.conf" renew --force >"$T/short.out" 2>&1
 short_serial=$(serial_of "$PKI/sign-rsa.pem")

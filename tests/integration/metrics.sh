@@ -21,7 +21,7 @@ STACK_WEB=lighttpd
 MP=$(t_free_port)
 stack_conf "$STACK_DIR/otpcep.conf" "$STACK_DIR/otpcep.sock" \
 	"metrics_listen = 127.0.0.1:$MP" "health_window_s = $WINDOW" \
-	"radius_timeout_ms = 400" "radius_retries = 0"
+	"radius_timeout_ms = 400" "radius_retries = 0" "radius_status_server = yes"
 if ! stack_responder main "$STACK_DIR/otpcep.conf" >"$T/resp.out" 2>&1 ||
 	! stack_web web "$STACK_DIR/otpcep.sock" >>"$T/resp.out" 2>&1; then
 	t_fail "responder or lighttpd: $(tail -5 "$T/resp.out")"
@@ -81,6 +81,13 @@ t_check "the exposition has the step histograms" \
 	grep -q '^otpcep_step_duration_seconds_bucket{step="signing",le="+Inf"} [1-9]' "$T/metrics.txt"
 t_check "the audit line names the client certificate" \
 	grep -q 'client="[^"-][^"]*" user="DOMAIN1' "$STACK_DIR/main.log"
+
+# Quiet for longer than health_window_s: /health asks the servers itself
+# (Status-Server, a bind), so a quiet responder is not reported down.
+sleep $((WINDOW + 1))
+health "$T/quiet"
+t_check "no request for longer than health_window_s: still 200 (it asked them)" \
+	sh -c "[ '$hc' = 200 ] && grep -qx ok '$T/quiet'"
 
 # RADIUS stopped (SIGSTOP: nothing answers): a timeout is counted, and once the
 # last answer is older than health_window_s, /health is 503 naming RADIUS.
