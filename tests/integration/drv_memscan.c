@@ -59,11 +59,13 @@ add_secret(const char *name, const gnutls_datum_t *d)
 static int
 load_secrets(const char *path)
 {
-	gnutls_x509_privkey_t key;
-	gnutls_datum_t file, m, e, d, p, q, u, e1, e2, x, y, k;
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_datum_t file, m = { 0 }, e = { 0 }, d = { 0 }, p = { 0 }, q = { 0 };
+	gnutls_datum_t u = { 0 }, e1 = { 0 }, e2 = { 0 }, x = { 0 }, y = { 0 };
+	gnutls_datum_t k = { 0 };
 	gnutls_ecc_curve_t curve;
 	size_t len;
-	int pk;
+	int pk, ret = -1;
 
 	if ((file.data = (unsigned char *)tu_read_file(path, &len)) == NULL)
 		return -1;
@@ -72,7 +74,7 @@ load_secrets(const char *path)
 	    gnutls_x509_privkey_import2(key, &file, GNUTLS_X509_FMT_PEM, NULL,
 	    0) < 0) {
 		fprintf(stderr, "drv_memscan: cannot read the key %s\n", path);
-		return -1;
+		goto cleanup;
 	}
 	pk = gnutls_x509_privkey_get_pk_algorithm(key);
 	if (pk == GNUTLS_PK_RSA && gnutls_x509_privkey_export_rsa_raw2(key, &m,
@@ -85,9 +87,25 @@ load_secrets(const char *path)
 		add_secret("k", &k);
 	} else {
 		fprintf(stderr, "drv_memscan: neither RSA nor EC: %s\n", path);
-		return -1;
+		goto cleanup;
 	}
-	return nsecrets > 0 ? 0 : -1;
+	ret = nsecrets > 0 ? 0 : -1;
+cleanup:
+	gnutls_free(m.data);
+	gnutls_free(e.data);
+	gnutls_free(d.data);
+	gnutls_free(p.data);
+	gnutls_free(q.data);
+	gnutls_free(u.data);
+	gnutls_free(e1.data);
+	gnutls_free(e2.data);
+	gnutls_free(x.data);
+	gnutls_free(y.data);
+	gnutls_free(k.data);
+	if (key != NULL)
+		gnutls_x509_privkey_deinit(key);
+	free(file.data);
+	return ret;
 }
 
 /* Anonymous, heap and stack mappings: no file behind them. */
@@ -181,5 +199,9 @@ main(int argc, char **argv)
 	for (int i = 2; i < argc; i++)
 		if (scan_pid(strtol(argv[i], NULL, 10)) != 0)
 			ret = 1;
+	for (size_t i = 0; i < nsecrets; i++) {
+		free(secrets[i].be);
+		free(secrets[i].le);
+	}
 	return ret;
 }
