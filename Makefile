@@ -231,14 +231,16 @@ INSTALLED = $(SBINDIR)/otpcep $(patsubst %,$(BINDIR)/%,$(TOOLS)) \
 	$(SYSTEMDUNITDIR)/otpcep-enroll.service $(SYSTEMDUNITDIR)/otpcep-enroll.timer \
 	$(patsubst %,$(DOCDIR)/%,README.md LICENSE $(notdir $(wildcard docs/*.md))) \
 	$(EXAMPLESDIR)/otpcep.conf $(EXAMPLESDIR)/spawn-fcgi.example \
-	$(EXAMPLESDIR)/lighttpd/otpcep.conf $(EXAMPLESDIR)/nginx/otpcep.conf
+	$(EXAMPLESDIR)/lighttpd/otpcep.conf $(EXAMPLESDIR)/nginx/otpcep.conf \
+	$(EXAMPLESDIR)/fail2ban/filter.d/otpcep.conf $(EXAMPLESDIR)/fail2ban/jail.d/otpcep.conf
 
 # install: programs, man pages, units, docs and examples. The configuration
 # itself goes to $(SYSCONFDIR)/otpcep/otpcep.conf only when there is none
 # (never overwritten), mode 0640, group otpcep when that group exists.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
-		$(DESTDIR)$(EXAMPLESDIR)/lighttpd $(DESTDIR)$(EXAMPLESDIR)/nginx
+		$(DESTDIR)$(EXAMPLESDIR)/lighttpd $(DESTDIR)$(EXAMPLESDIR)/nginx \
+		$(DESTDIR)$(EXAMPLESDIR)/fail2ban/filter.d $(DESTDIR)$(EXAMPLESDIR)/fail2ban/jail.d
 	install -m 0755 cgi-bin/otpcep $(DESTDIR)$(SBINDIR)/otpcep
 	for t in $(TOOL_BIN); do install -m 0755 $$t $(DESTDIR)$(BINDIR)/; done
 	for m in $(MAN_PAGES); do \
@@ -250,6 +252,8 @@ install: all
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLESDIR)/
 	install -m 0644 etc/lighttpd/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/lighttpd/
 	install -m 0644 etc/nginx/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/nginx/
+	install -m 0644 etc/fail2ban/filter.d/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/fail2ban/filter.d/
+	install -m 0644 etc/fail2ban/jail.d/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/fail2ban/jail.d/
 ifndef NO_CONFIG
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/otpcep
 	test -e $(DESTDIR)$(SYSCONFDIR)/otpcep/otpcep.conf || \
@@ -263,6 +267,8 @@ endif
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir $(DESTDIR)$(EXAMPLESDIR)/lighttpd $(DESTDIR)$(EXAMPLESDIR)/nginx \
+		$(DESTDIR)$(EXAMPLESDIR)/fail2ban/filter.d \
+		$(DESTDIR)$(EXAMPLESDIR)/fail2ban/jail.d $(DESTDIR)$(EXAMPLESDIR)/fail2ban \
 		$(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # dist: a reproducible tarball of the committed tree (HEAD): sorted names,
