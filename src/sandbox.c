@@ -83,6 +83,14 @@ static const char *const sandbox_signer[] = {
 	NULL,
 };
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+/*
+ * make SAN=1 / SAN=thread only: the sanitizers' runtimes read
+ * /proc/self/maps with open(2) (not openat) to write a report.
+ */
+static const char *const sandbox_sanitizer[] = { "open", NULL };
+#endif
+
 static const char *sandbox_role_now = "process";
 
 const char *
@@ -252,6 +260,10 @@ sandbox_enter(enum sandbox_role role)
 		log_err("seccomp: TSYNC: %s", strerror(-r));
 		goto cleanup;
 	}
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	if (sandbox_allow_list(ctx, sandbox_sanitizer) != 0)
+		goto cleanup;
+#endif
 	if (sandbox_allow_list(ctx, sandbox_common) != 0 ||
 	    sandbox_allow_list(ctx, role == SANDBOX_SERVE ? sandbox_serve :
 	    sandbox_signer) != 0)
