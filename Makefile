@@ -217,7 +217,11 @@ lint:
 		-D_GNU_SOURCE -Iinclude -Ibuild/gen --error-exitcode=1 src
 
 # The systemd units with the real paths of this installation.
-build/systemd/%: etc/systemd/%.in Makefile
+# The paths written into the units: build/.paths changes when they do, so
+# that the units are made again for another PREFIX, and only then.
+PATHS_NOW := $(shell mkdir -p build && p='$(SBINDIR) $(BINDIR) $(SYSCONFDIR)' && \
+	{ [ "$$(cat build/.paths 2>/dev/null)" = "$$p" ] || echo "$$p" >build/.paths; })
+build/systemd/%: etc/systemd/%.in build/.paths
 	@mkdir -p build/systemd
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
