@@ -93,6 +93,17 @@ casubmit_request(const struct casubmit_target *t, const uint8_t *request,
 		memcpy(a->cert.data, resp.encoded_cert.data, resp.encoded_cert.len);
 		a->cert.size = (unsigned)resp.encoded_cert.len;
 	}
+	/* MS-ICPR 3.2.4.1.1: pctbCertChain, a PKCS#7 of the new certificate's
+	 * chain (otpcep-enroll writes it to signing_chain). */
+	if (resp.cert_chain.len > 0) {
+		if ((a->chain.data = gnutls_malloc(resp.cert_chain.len)) == NULL) {
+			snprintf(why, why_len, "out of memory");
+			ret = CASUBMIT_FAILED;
+			goto cleanup;
+		}
+		memcpy(a->chain.data, resp.cert_chain.data, resp.cert_chain.len);
+		a->chain.size = (unsigned)resp.cert_chain.len;
+	}
 cleanup:
 	icpr_response_clear(&resp);
 	free(stub);
@@ -105,5 +116,6 @@ void
 casubmit_answer_free(struct casubmit_answer *a)
 {
 	gnutls_free(a->cert.data);
+	gnutls_free(a->chain.data);
 	memset(a, 0, sizeof(*a));
 }
