@@ -259,6 +259,24 @@ enrollment "fragmented answer: --submit gets a multi-kilobyte answer" big 0 $(su
 big=$(sed -n 's/.*answer stub \([0-9]*\) bytes/\1/p' "$SI_LOG" | tail -1)
 t_check "fragmented answer: ${big:-?} bytes, more than one 5840-byte fragment" \
     test "${big:-0}" -gt 11680
+# signing_chain from that chain (the CA's certificate 25 times): written once.
+cp "$PKI/client.pem" "$T/chain2.pem" && rm -f "$T/chain2.pem.old"
+enroll_conf "$T/bigchain.conf" "$SI_EPM_PORT" "signing_chain = $T/chain2.pem"
+"$ENROLL" -c "$T/bigchain.conf" renew --force >"$T/bigchain.out" 2>&1
+rc=$?
+t_check "signing_chain from a chain holding the CA's certificate 25 times: renewed ($rc), the CA's certificate written once" \
+    sh -c "test $rc -eq 0 && test \$(grep -c 'BEGIN CERTIFICATE' '$T/chain2.pem') -eq 1 && test '$(der_sum "$T/chain2.pem")' = '$(der_sum "$PKI/ca.pem")'"
+t_stop "$SI_PID"
+
+# ---- a CA chain with no path to a root -------------------------------------
+standin_start leaf --leaf-chain || t_fail "stand-in (chain without the CA) starts"
+cp "$PKI/client.pem" "$T/chain2.pem" && rm -f "$T/chain2.pem.old"
+enroll_conf "$T/leafchain.conf" "$SI_EPM_PORT" "signing_chain = $T/chain2.pem"
+before=$(serial_of "$PKI/sign-rsa.pem")
+"$ENROLL" -c "$T/leafchain.conf" renew --force >"$T/leafchain.out" 2>&1
+rc=$?
+t_check "a CA chain without the issuer: the certificate renewed ($rc), signing_chain left as it is, a warning ($(grep -m1 'chain' "$T/leafchain.out"))" \
+    sh -c "test $rc -eq 0 && test '$(serial_of "$PKI/sign-rsa.pem")' != '$before' && cmp -s '$T/chain2.pem' '$PKI/client.pem' && grep -q 'no usable chain' '$T/leafchain.out' && test ! -e '$T/chain2.pem.old'"
 t_stop "$SI_PID"
 
 # ---- pending, then issued ------------------------------------------------
