@@ -333,6 +333,7 @@ cmc_sign_request(const struct config *cfg, struct signer *s,
 	char host[HOST_NAME_MAX + 1];
 	enum signer_result sr;
 	enum cmc_result ret = CMC_FAILED;
+	bool had_reason = a != NULL && a->reason[0] != '\0';
 
 	*out = NULL;
 	*out_len = 0;
@@ -380,6 +381,10 @@ cmc_sign_request(const struct config *cfg, struct signer *s,
 			break;
 		log_info("step 4: the signing certificate was renewed meanwhile; "
 		    "building the request again");
+		/* The refused attempt's reason is not the request's: the retry
+		 * decides (else a Success is audited as "signing failed"). */
+		if (a != NULL && !had_reason)
+			a->reason[0] = '\0';
 	}
 	return ret;
 }

@@ -9,6 +9,7 @@
  * read (XXE, billion laughs); libxml2's default depth and size limits stay on
  * (no XML_PARSE_HUGE), and the body is already bounded by max_request_bytes.
  */
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,54 @@ msg_x(const char *s)
 #define MSG_PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | \
 	XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS)
 
+/*
+ * libxml2's allocator, wiping what it frees (issue 11): its parser input
+ * buffer holds a copy of the whole body and the attribute's text node the
+ * one-time password, and libxml2 frees both without clearing them. With
+ * these, nothing libxml2 frees (or leaves behind when a buffer grows) keeps
+ * them; malloc_usable_size() gives the size malloc knows of.
+ */
+static void
+msg_xml_free(void *p)
+{
+	if (p == NULL)
+		return;
+	secret_wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+static void *
+msg_xml_realloc(void *p, size_t len)
+{
+	size_t old_len;
+	void *n;
+
+	if (p == NULL)
+		return malloc(len);
+	/* Never in place: a moved block would stay behind unwiped. */
+	if ((n = malloc(len > 0 ? len : 1)) == NULL)
+		return NULL;
+	old_len = malloc_usable_size(p);
+	memcpy(n, p, old_len < len ? old_len : len);
+	msg_xml_free(p);
+	return n;
+}
+
+static char *
+msg_xml_strdup(const char *s)
+{
+	return strdup(s);
+}
+
 void
 msg_init(void)
 {
-	/* Once, before the workers start: libxml2's global state. */
+	/* Once, before the workers start and before libxml2 allocates. */
+	if (xmlMemSetup(msg_xml_free, malloc, msg_xml_realloc,
+	    msg_xml_strdup) != 0)
+		log_warnx("libxml2: could not install the wiping allocator; "
+		    "its freed buffers may keep request bytes");
+	/* libxml2's global state. */
 	xmlInitParser();
 }
 

@@ -72,7 +72,8 @@ main(int argc, char **argv)
 	enum sandbox_role role;
 	const char *call;
 
-	if (argc != 3) {
+	/* argv[2] != NULL also tells gcc's UBSan build that printf gets no NULL. */
+	if (argc != 3 || argv[1] == NULL || argv[2] == NULL) {
 		fprintf(stderr, "usage: drv_sandbox serve|signer|signer-pkcs11 CALL\n");
 		return 2;
 	}
