@@ -81,6 +81,9 @@ PRELOAD_SO = $(patsubst tests/integration/%.c,build/tests/%.so,$(PRELOAD_SRC))
 # Tools: each src/NAME/ folder is one program build/bin/NAME.
 TOOLS = $(notdir $(patsubst %/,%,$(dir $(wildcard src/*/main.c))))
 TOOL_BIN = $(patsubst %,build/bin/%,$(TOOLS))
+# otpcep.conf(5), made from docs/configuration.md (dated reproducibly).
+GEN_MAN = build/man/otpcep.conf.5
+MAN_DATE = $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(stat -c %Y docs/configuration.md)} +%Y-%m-%d)
 # The systemd units, made from etc/systemd/*.in with this installation's paths.
 UNITS = build/systemd/otpcep.service build/systemd/otpcep.socket \
 	build/systemd/otpcep-enroll.service build/systemd/otpcep-enroll.timer
@@ -90,7 +93,7 @@ CURL_LIBS = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 DEPS_OK = build/.deps-build-ok
 TEST_DEPS_OK = build/.deps-test-ok
 
-all: $(DEPS_OK) cgi-bin/otpcep $(TOOL_BIN) $(UNITS)
+all: $(DEPS_OK) cgi-bin/otpcep $(TOOL_BIN) $(UNITS) $(GEN_MAN)
 
 $(DEPS_OK): scripts/install-deps.sh
 	@mkdir -p build
@@ -228,12 +231,21 @@ lint:
 		-D_GNU_SOURCE -Iinclude -Ibuild/gen --error-exitcode=1 src
 
 # The systemd units with the real paths of this installation.
-build/systemd/%: etc/systemd/%.in Makefile
+# The paths written into the units: build/.paths changes when they do, so
+# that the units are made again for another PREFIX, and only then.
+PATHS_NOW := $(shell mkdir -p build && p='$(SBINDIR) $(BINDIR) $(SYSCONFDIR)' && \
+	{ [ "$$(cat build/.paths 2>/dev/null)" = "$$p" ] || echo "$$p" >build/.paths; })
+build/systemd/%: etc/systemd/%.in build/.paths
 	@mkdir -p build/systemd
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
 
-MAN_PAGES = $(wildcard docs/man/*.[1-8])
+build/man/otpcep.conf.5: docs/configuration.md scripts/mkman-conf.sh include/otpcep.h
+	@mkdir -p build/man
+	scripts/mkman-conf.sh docs/configuration.md $(VERSION) $(MAN_DATE) >$@.tmp
+	mv $@.tmp $@
+
+MAN_PAGES = $(wildcard docs/man/*.[1-8]) $(GEN_MAN)
 EXAMPLES = etc/otpcep.conf etc/spawn-fcgi.example
 # What install lays down, relative to DESTDIR; uninstall removes exactly this.
 INSTALLED = $(SBINDIR)/otpcep $(patsubst %,$(BINDIR)/%,$(TOOLS)) \
@@ -242,7 +254,8 @@ INSTALLED = $(SBINDIR)/otpcep $(patsubst %,$(BINDIR)/%,$(TOOLS)) \
 	$(SYSTEMDUNITDIR)/otpcep-enroll.service $(SYSTEMDUNITDIR)/otpcep-enroll.timer \
 	$(patsubst %,$(DOCDIR)/%,README.md LICENSE $(notdir $(wildcard docs/*.md))) \
 	$(EXAMPLESDIR)/otpcep.conf $(EXAMPLESDIR)/spawn-fcgi.example \
-	$(EXAMPLESDIR)/lighttpd/otpcep.conf $(EXAMPLESDIR)/nginx/otpcep.conf
+	$(EXAMPLESDIR)/lighttpd/otpcep.conf $(EXAMPLESDIR)/nginx/otpcep.conf \
+	$(EXAMPLESDIR)/fail2ban/filter.d/otpcep.conf $(EXAMPLESDIR)/fail2ban/jail.d/otpcep.conf
 
 # install: programs, man pages, units, docs and examples. The configuration
 # itself goes to $(SYSCONFDIR)/otpcep/otpcep.conf only when there is none
@@ -261,6 +274,9 @@ install: all
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLESDIR)/
 	install -m 0644 etc/lighttpd/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/lighttpd/
 	install -m 0644 etc/nginx/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/nginx/
+	install -d $(DESTDIR)$(EXAMPLESDIR)/fail2ban/filter.d $(DESTDIR)$(EXAMPLESDIR)/fail2ban/jail.d
+	install -m 0644 etc/fail2ban/filter.d/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/fail2ban/filter.d/
+	install -m 0644 etc/fail2ban/jail.d/otpcep.conf $(DESTDIR)$(EXAMPLESDIR)/fail2ban/jail.d/
 ifndef NO_CONFIG
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/otpcep
 	test -e $(DESTDIR)$(SYSCONFDIR)/otpcep/otpcep.conf || \
@@ -273,16 +289,20 @@ endif
 # holds the administrator's configuration, keys and secrets.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(EXAMPLESDIR)/lighttpd $(DESTDIR)$(EXAMPLESDIR)/nginx \
+	-rmdir $(DESTDIR)$(EXAMPLESDIR)/fail2ban/filter.d $(DESTDIR)$(EXAMPLESDIR)/fail2ban/jail.d \
+		$(DESTDIR)$(EXAMPLESDIR)/fail2ban \
+		$(DESTDIR)$(EXAMPLESDIR)/lighttpd $(DESTDIR)$(EXAMPLESDIR)/nginx \
 		$(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # dist: a reproducible tarball of the committed tree (HEAD): sorted names,
-# every mtime that of the last commit, owner and group 0, no local files.
+# every mtime that of the last commit, owner and group 0, no local files,
+# gzip without a name or time stamp. Into DISTDIR (default build).
+DISTDIR ?= build
 dist:
-	@mkdir -p build
+	@mkdir -p $(DISTDIR)
 	git archive --format=tar --prefix=otpcep-$(VERSION)/ HEAD | \
-		gzip -n -9 >build/otpcep-$(VERSION).tar.gz
-	@echo "build/otpcep-$(VERSION).tar.gz"
+		gzip -n -9 >$(DISTDIR)/otpcep-$(VERSION).tar.gz
+	@echo "$(DISTDIR)/otpcep-$(VERSION).tar.gz"
 
 clean:
 	rm -rf build cgi-bin/otpcep

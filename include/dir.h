@@ -84,6 +84,14 @@ enum dir_result dir_parse_name(const struct dir *d, const char *username,
 void dir_name_free(struct dir_name *n);
 
 /*
+ * Whether a and b, two DNs the directory returned, name one entry: compared
+ * ignoring case and width as AD compares names (utf8_caseless_eq(), RFC 4518
+ * case folding and NFKC; docs/protocol.md, "Names compared"). False when
+ * either is NULL or not UTF-8.
+ */
+bool dir_dn_same(const char *a, const char *b);
+
+/*
  * RFC 4515 section 3: value_len bytes of value as an assertion value, with
  * NUL, '(', ')', '*', '\\', every other control byte and every byte >= 0x80
  * written as \hh. Returns a new string, NULL when out of memory.

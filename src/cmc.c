@@ -330,10 +330,10 @@ cmc_sign_request(const struct config *cfg, struct signer *s,
 	struct cmc_snapshot cs;
 	struct cmc_key key;
 	struct cmc_client_info ci;
+	struct audit tried;
 	char host[HOST_NAME_MAX + 1];
 	enum signer_result sr;
 	enum cmc_result ret = CMC_FAILED;
-	bool had_reason = a != NULL && a->reason[0] != '\0';
 
 	*out = NULL;
 	*out_len = 0;
@@ -374,17 +374,22 @@ cmc_sign_request(const struct config *cfg, struct signer *s,
 		key.digest = signer_digest(cs.snap);
 		key.signature_oid = signer_signature_oid(cs.snap);
 		key.sign = snapshot_sign;
+		/*
+		 * Each attempt writes its reasons in its own record: only the
+		 * last attempt's outcome reaches the audit line, so a Success
+		 * after a stale snapshot carries no failure reason.
+		 */
+		memset(&tried, 0, sizeof(tried));
 		ret = cmc_encode_template(&key, cmc_snapshot_template(&key,
-		    cs.snap, &ci), &ci, csr_der, csr_der_len, out, out_len, a);
+		    cs.snap, &ci), &ci, csr_der, csr_der_len, out, out_len,
+		    &tried);
 		signer_release(s, cs.snap);
 		if (ret == CMC_OK || cs.result != SIGNER_STALE)
 			break;
 		log_info("step 4: the signing certificate was renewed meanwhile; "
 		    "building the request again");
-		/* The refused attempt's reason is not the request's: the retry
-		 * decides (else a Success is audited as "signing failed"). */
-		if (a != NULL && !had_reason)
-			a->reason[0] = '\0';
 	}
+	if (ret != CMC_OK && tried.reason[0] != '\0')
+		audit_reason(a, "%s", tried.reason);
 	return ret;
 }

@@ -101,24 +101,44 @@ dcerpc_conn_open(struct dcerpc_conn *conn, const char *host, uint16_t port,
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		socklen_t sl = sizeof(e);
+		int err;
 
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
 		    SOCK_NONBLOCK, ai->ai_protocol);
 		if (fd < 0)
 			continue;
 		conn->fd = fd;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-		    (errno == EINPROGRESS &&
-		    (r = wait_fd(conn, POLLOUT)) == DCERPC_OK &&
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 &&
-		    e == 0)) {
+		r = DCERPC_E_CONNECT;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
 			r = DCERPC_OK;
 			break;
 		}
+		err = errno;
+		/*
+		 * POSIX connect(): a non-blocking connect that is under way
+		 * says EINPROGRESS; how it ended (ECONNREFUSED, EHOSTUNREACH,
+		 * ...) is read with SO_ERROR once the socket is writable.
+		 */
+		if (err == EINPROGRESS) {
+			if ((r = wait_fd(conn, POLLOUT)) == DCERPC_E_IO)
+				err = errno;
+			else if (r == DCERPC_OK) {
+				e = 0;
+				if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
+				    &sl) != 0)
+					err = errno;
+				else if (e == 0)
+					break;
+				else
+					err = e;
+				r = DCERPC_E_CONNECT;
+			}
+		}
 		snprintf(conn->error, sizeof(conn->error), "%s port %u: %s",
 		    host, (unsigned)port, r == DCERPC_E_TIMEOUT ?
-		    "connection timed out" : strerror(errno ? errno : e));
-		r = r == DCERPC_E_TIMEOUT ? DCERPC_E_TIMEOUT : DCERPC_E_CONNECT;
+		    "connection timed out" : strerror(err));
+		if (r != DCERPC_E_TIMEOUT)
+			r = DCERPC_E_CONNECT;
 		close(fd);
 		conn->fd = fd = -1;
 	}

@@ -814,7 +814,7 @@ dir_lookup(const struct dir *d, const char *username, struct dir_user *out,
 		goto cleanup;
 	if ((r = search_one(c, name.base_dn, filter, deadline, out, a)) != DIR_FOUND)
 		goto cleanup;
-	if (name.upn && strcasecmp(out->dn, by_upn.dn) != 0) {
+	if (name.upn && !dir_dn_same(out->dn, by_upn.dn)) {
 		audit_reason(a, "step 2: the entry of this UPN does not match ldap_filter");
 		r = DIR_NO_SUCH_USER;
 		goto cleanup;

@@ -103,6 +103,12 @@ domain_by_suffix(const struct dir *d, const char *suffix)
 	return NULL;
 }
 
+bool
+dir_dn_same(const char *a, const char *b)
+{
+	return utf8_caseless_eq(a, b);
+}
+
 void
 dir_name_free(struct dir_name *n)
 {

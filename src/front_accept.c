@@ -235,7 +235,7 @@ front_accept_some(struct front_accept *fa, struct front_loop *lp, size_t max,
 	while (taken < max) {
 		struct sockaddr_storage peer;
 		socklen_t peer_len = sizeof(peer);
-		char name[80];
+		char name[80], peek;
 		int fd;
 
 		fd = accept4(fa->l->fd, (struct sockaddr *)&peer, &peer_len,
@@ -270,8 +270,29 @@ front_accept_some(struct front_accept *fa, struct front_loop *lp, size_t max,
 			close(fd);
 			continue;
 		}
-		front_conn_add(lp, fd, false, now + fa->timeout_ms);
 		taken++;
+		/*
+		 * A web server writes its request right after connecting: when
+		 * it is there already, the connection goes to the workers now,
+		 * without another turn of poll().
+		 */
+		switch (recv(fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT)) {
+		case 1: {
+			struct front_conn c = { fd, false, 0 };
+
+			pthread_mutex_lock(&fa->mu);
+			front_ready_push(fa, &c);
+			pthread_mutex_unlock(&fa->mu);
+			break;
+		}
+		case 0:
+			log_debug("FastCGI: a peer closed its connection unused");
+			close(fd);
+			break;
+		default:
+			front_conn_add(lp, fd, false, now + fa->timeout_ms);
+			break;
+		}
 	}
 	return taken;
 }

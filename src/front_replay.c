@@ -130,7 +130,6 @@ front_replay_run(struct server *srv, const char *path)
 	handler_serve(&w, &req, &resp);
 	n = http_format_head(&resp, true, head, sizeof(head));
 	if (n >= 0 && fwrite(head, 1, (size_t)n, stdout) == (size_t)n &&
-	    /* A 405 has no body: fwrite()'s pointer must not be NULL. */
 	    (resp.body_len == 0 ||
 	    fwrite(resp.body, 1, resp.body_len, stdout) == resp.body_len) &&
 	    fflush(stdout) == 0)

@@ -25,9 +25,6 @@
 #include <unistd.h>
 
 #include <seccomp.h>
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#endif
 
 #include "config.h"
 #include "log.h"
@@ -85,6 +82,14 @@ static const char *const sandbox_signer[] = {
 	"flock",
 	NULL,
 };
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+/*
+ * make SAN=1 / SAN=thread only: the sanitizers' runtimes read
+ * /proc/self/maps with open(2) (not openat) to write a report.
+ */
+static const char *const sandbox_sanitizer[] = { "open", NULL };
+#endif
 
 static const char *sandbox_role_now = "process";
 
@@ -242,16 +247,6 @@ sandbox_enter(enum sandbox_role role)
 		log_warn("seccomp: SIGSYS handler");
 		return -1;
 	}
-#if defined(__SANITIZE_ADDRESS__)
-	/*
-	 * `make SAN=1` only: LeakSanitizer's check at exit stops the process's
-	 * threads with prctl, clone and ptrace, which no filter allows (the
-	 * process would die of SIGSYS in exit()). Its one check runs here
-	 * instead, while they are still allowed; a leak found now ends the
-	 * process with LeakSanitizer's report.
-	 */
-	__lsan_do_leak_check();
-#endif
 	/* A filter needs no privilege with it; no setuid program can gain any. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		log_warn("PR_SET_NO_NEW_PRIVS");
@@ -265,6 +260,10 @@ sandbox_enter(enum sandbox_role role)
 		log_err("seccomp: TSYNC: %s", strerror(-r));
 		goto cleanup;
 	}
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	if (sandbox_allow_list(ctx, sandbox_sanitizer) != 0)
+		goto cleanup;
+#endif
 	if (sandbox_allow_list(ctx, sandbox_common) != 0 ||
 	    sandbox_allow_list(ctx, role == SANDBOX_SERVE ? sandbox_serve :
 	    sandbox_signer) != 0)

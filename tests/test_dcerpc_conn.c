@@ -15,6 +15,8 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -222,6 +224,36 @@ test_hostile_client(void **state)
 	free(c);
 }
 
+/*
+ * A refused TCP connection is named as such: the non-blocking connect()'s
+ * own error is read with SO_ERROR, not the EINPROGRESS left in errno. The
+ * port is bound here and not listened on, so the kernel refuses it.
+ */
+static void
+test_connect_refused(void **state)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	struct dcerpc_conn *c = malloc(sizeof(*c));
+	int fd;
+
+	(void)state;
+	assert_non_null(c);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	assert_int_equal(dcerpc_conn_open(c, "127.0.0.1", ntohs(sin.sin_port),
+	    5000), DCERPC_E_CONNECT);
+	assert_non_null(strstr(c->error, "Connection refused"));
+	assert_null(strstr(c->error, "in progress"));
+	assert_int_equal(c->fd, -1);
+	close(fd);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -229,6 +261,7 @@ main(void)
 		cmocka_unit_test(test_bind_and_calls),
 		cmocka_unit_test(test_bind_rejected),
 		cmocka_unit_test(test_hostile_client),
+		cmocka_unit_test(test_connect_refused),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

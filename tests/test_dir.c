@@ -361,6 +361,29 @@ test_strerror(void **state)
 	}
 }
 
+/*
+ * The two DNs a UPN lookup gets back (the UPN's entry, then ldap_filter's)
+ * are one entry when they differ only in case, ASCII or not; a different
+ * letter, a missing RDN or bytes that are not UTF-8 are another entry.
+ */
+static void
+test_dn_same(void **state)
+{
+	(void)state;
+	assert_true(dir_dn_same("CN=User 1,CN=Users,DC=corp",
+	    "cn=USER 1,cn=users,dc=CORP"));
+	assert_true(dir_dn_same("CN=Jörg Ünal,CN=Users,DC=bücher,DC=example",
+	    "CN=JÖRG ÜNAL,CN=Users,DC=BÜCHER,DC=example"));
+	assert_true(dir_dn_same("CN=Σίσυφος,DC=example", "CN=ΣΊΣΥΦΟΣ,DC=example"));
+	assert_false(dir_dn_same("CN=Jörg,DC=example", "CN=Jorg,DC=example"));
+	assert_false(dir_dn_same("CN=User 1,CN=Users,DC=corp",
+	    "CN=User 1,DC=corp"));
+	assert_false(dir_dn_same("CN=User 1,DC=corp", "CN=User 2,DC=corp"));
+	assert_false(dir_dn_same("CN=J\xf6rg,DC=example", "CN=J\xf6rg,DC=example"));
+	assert_false(dir_dn_same(NULL, "CN=a"));
+	assert_false(dir_dn_same("CN=a", NULL));
+}
+
 int
 main(void)
 {
@@ -375,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_startup_checks),
 		cmocka_unit_test(test_not_configured),
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_dn_same),
 	};
 
 	log_init(LOG_TO_STDERR, 0);

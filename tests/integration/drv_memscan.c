@@ -62,7 +62,9 @@ static int
 load_secrets(const char *path)
 {
 	gnutls_x509_privkey_t key = NULL;
-	gnutls_datum_t file, m, e, d, p, q, u, e1, e2, x, y, k;
+	gnutls_datum_t file, m = { 0 }, e = { 0 }, d = { 0 }, p = { 0 }, q = { 0 };
+	gnutls_datum_t u = { 0 }, e1 = { 0 }, e2 = { 0 }, x = { 0 }, y = { 0 };
+	gnutls_datum_t k = { 0 };
 	gnutls_ecc_curve_t curve;
 	size_t len;
 	int pk, ret = -1;
@@ -82,22 +84,26 @@ load_secrets(const char *path)
 		add_secret("d", &d);
 		add_secret("p", &p);
 		add_secret("q", &q);
-		gnutls_datum_t *all[] = { &m, &e, &d, &p, &q, &u, &e1, &e2 };
-		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-			gnutls_free(all[i]->data);
 	} else if (pk == GNUTLS_PK_EC && gnutls_x509_privkey_export_ecc_raw(key,
 	    &curve, &x, &y, &k) == 0) {
 		add_secret("k", &k);
-		gnutls_free(x.data);
-		gnutls_free(y.data);
-		gnutls_free(k.data);
 	} else {
 		fprintf(stderr, "drv_memscan: neither RSA nor EC: %s\n", path);
 		goto cleanup;
 	}
 	ret = nsecrets > 0 ? 0 : -1;
 cleanup:
-	/* Freed, so that a sanitizer build of this driver reports no leak. */
+	gnutls_free(m.data);
+	gnutls_free(e.data);
+	gnutls_free(d.data);
+	gnutls_free(p.data);
+	gnutls_free(q.data);
+	gnutls_free(u.data);
+	gnutls_free(e1.data);
+	gnutls_free(e2.data);
+	gnutls_free(x.data);
+	gnutls_free(y.data);
+	gnutls_free(k.data);
 	if (key != NULL)
 		gnutls_x509_privkey_deinit(key);
 	free(file.data);
@@ -205,5 +211,9 @@ main(int argc, char **argv)
 	for (int i = 2; i < argc; i++)
 		if (scan_pid(strtol(argv[i], NULL, 10)) != 0)
 			ret = 1;
+	for (size_t i = 0; i < nsecrets; i++) {
+		free(secrets[i].be);
+		free(secrets[i].le);
+	}
 	return ret;
 }

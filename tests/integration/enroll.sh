@@ -144,6 +144,8 @@ enroll_conf "$T/closed.conf" "$(t_free_port)"
 rc=$?
 t_check "probe: nothing on the endpoint mapper port: exit 4, DOWN ($(cat "$T/probe.closed" | tail -1))" \
     sh -c "test $rc -eq 4 && grep -q DOWN '$T/probe.closed'"
+t_check "probe: the refused connection is named as refused" \
+    sh -c "grep -q 'Connection refused' '$T/probe.closed' && ! grep -q 'in progress' '$T/probe.closed'"
 
 # ---- renewal ------------------------------------------------------------
 old_serial=$(serial_of "$PKI/sign-rsa.pem")
@@ -180,6 +182,11 @@ sleep 1.2
 enrollment "after renewal: Success from the same responder" after 0
 t_check "after renewal: signed by the new certificate $new_serial, no restart (pid $STACK_OTPCEP_PID)" \
     sh -c "test '$(signer_serial_in "$T/after.signed.der")' = '$new_serial' && kill -0 $STACK_OTPCEP_PID"
+# The first request after the renewal meets the signer's new pair (its
+# snapshot is stale, the request is built again): a Success carries no reason.
+grep ' status=' "$STACK_DIR/main.log" | tail -1 >"$T/after.audit"
+t_check "after renewal: the audit line says Success with no failure reason ($(grep -o 'status=.* reason="[^"]*"' "$T/after.audit"))" \
+    grep -q 'status=Success reason="-"' "$T/after.audit"
 
 # watch: a certificate near its end is renewed; a fresh one is left alone.
 cp "$PKI/sign-rsa.key" "$PKI/near.key"

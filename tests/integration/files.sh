@@ -71,6 +71,13 @@ for m in 0644 0660 0604 0700; do
 done
 grep -qF "run chmod 0640 $T/key.pem; chown root:" "$T/key-0644.check"
 t_check "the message says what to run" [ $? -eq 0 ]
+# The FastCGI responder too (what systemd or spawn-fcgi starts): refused, no socket.
+chmod 0644 "$T/key.pem"
+conf fcgi "$T/key.pem" "listen = unix:$T/fcgi.sock"
+"$OTPCEP" -c "$T/fcgi.conf" </dev/null >"$T/fcgi.out" 2>&1
+rc=$?
+t_check "FastCGI start with a 0644 key: refused (exit $rc), no socket, the reason logged" \
+	sh -c "[ $rc -ne 0 ] && [ ! -e '$T/fcgi.sock' ] && grep -qF 'signing_key $T/key.pem: insecure: mode 0644' '$T/fcgi.out'"
 chmod 0600 "$T/key.pem"
 mkdir "$T/keydir"
 conf dir "$T/keydir"

@@ -147,8 +147,8 @@ t1=$(date +%s%3N)
 kill -CONT "$stuck"
 t_check_response "signer stopped: OtherError" "$T/stuck1" 200 OtherError
 t_check_response "signer stopped: the other worker too" "$T/stuck2" 200 OtherError
-t_check "signer stopped: both answered within the 5 s bound ($((t1 - t0)) ms)" \
-	test $((t1 - t0)) -lt 9000
+t_check "signer stopped: both answered, bounded by the 5 s limit, not hung ($((t1 - t0)) ms)" \
+	test $((t1 - t0)) -ge 4500 -a $((t1 - t0)) -lt 20000
 t_check "the timeout is logged" grep -q "the signer process: no answer in time" "$STACK_DIR/main.log"
 post "$T/resumed" "$STACK_URL"
 t_check_response "signer resumed: Success (late answers dropped)" "$T/resumed" 200 Success
