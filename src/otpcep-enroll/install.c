@@ -147,12 +147,15 @@ install_relabel(const char *url, const char *label)
 {
 	gnutls_pkcs11_obj_t *objs = NULL;
 	unsigned n = 0, i;
+	char name[1024];
 	int r, ret = 0;
 
 	r = gnutls_pkcs11_obj_list_import_url4(&objs, &n, url,
 	    GNUTLS_PKCS11_OBJ_FLAG_LOGIN);
 	if (r < 0 || n == 0) {
-		log_err("renew: no token object %s: %s", url,
+		/* url carries signing_key's query: a pin-value is censored. */
+		log_err("renew: no token object %s: %s",
+		    signer_key_name(url, name, sizeof(name)),
 		    r < 0 ? gnutls_strerror(r) : "none found");
 		return -1;
 	}

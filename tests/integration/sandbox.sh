@@ -32,6 +32,10 @@ forbidden serve execve "serving process"
 forbidden serve fork "serving process"
 forbidden serve ptrace "serving process"
 forbidden serve write "serving process"
+# TIOCSTI would type into the operator's terminal, out of the sandbox.
+forbidden serve tiocsti "serving process"
+forbidden serve tiocsti-hi "serving process"
+forbidden signer tiocsti "signer process"
 forbidden signer execve "signer process"
 forbidden signer inet "signer process"
 forbidden signer fork "signer process"
@@ -67,8 +71,10 @@ t_check "no forbidden call in the stack's log" sh -c "! grep -q 'forbidden syste
 # the signer is killed by its filter, the monitor logs it and starts a new
 # one; the serving process is killed by its own, with the line in its log.
 nr=$(sed -n 's/^CALL ptrace NR \([0-9]*\)$/\1/p' "$T/serve-ptrace.out")
-if ldd "$OTPCEP" | grep -q libasan; then
-	echo "SKIP: forbidden call in the responder: LD_PRELOAD cannot go before AddressSanitizer"
+if ldd "$OTPCEP" | grep -qE 'libasan|libtsan'; then
+	# make SAN=...: the sanitizer runtime must load first, and ThreadSanitizer
+	# defers signal handlers (the drv_sandbox cases above still run).
+	echo "SKIP: forbidden call in the responder: not with a sanitizer runtime"
 else
 	stack_conf "$STACK_DIR/trap.conf" "$STACK_DIR/trap.sock"
 	export LD_PRELOAD="$TOP/build/tests/preload_forbidden.so"
@@ -133,6 +139,10 @@ if stack_responder drop "$STACK_DIR/drop.conf" && stack_web dropweb "$STACK_DIR/
 			test "$(field "$p" Uid)" = "65534 65534 65534 65534"
 		t_check "pid $p: Gid nogroup, no other group" \
 			test "$(field "$p" Gid)" = "65534 65534 65534 65534" -a "$(field "$p" Groups)" = "65534"
+		# Not dumpable after the drop (prctl(2): /proc/PID files of a
+		# non-dumpable process belong to root), whatever fs.suid_dumpable is.
+		t_check "pid $p: not dumpable as nobody (/proc/$p/mem owned by root)" \
+			test "$(stat -c %u "/proc/$p/mem")" = 0
 	done
 	locked "serving process as nobody" "$w"
 	locked "signer process as nobody" "$s"
