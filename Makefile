@@ -6,7 +6,7 @@
 #                   (installs the test set too when root)
 #   make check-unit the unit tests alone (build set only)
 #   make demo       the whole flow on 127.0.0.1 (scripts/demo.sh)
-#   make valgrind   unit tests under valgrind
+#   make valgrind   unit tests and a Success request under valgrind
 #   make SAN=1 check  the same with AddressSanitizer and UBSan
 #   make SAN=thread check  the same with ThreadSanitizer
 #   make install    PREFIX=/usr/local DESTDIR= (see the directories below)
@@ -186,9 +186,12 @@ check: all $(TEST_DEPS_OK) $(TEST_BIN) $(DRV_BIN) $(PRELOAD_SO)
 check-unit: all $(TEST_BIN)
 	@tests/run.sh --unit-only $(TEST_BIN)
 
-valgrind: all $(TEST_DEPS_OK) $(TEST_BIN)
+# ...then a Success request through the workers' handler_serve() against
+# the real slapd and FreeRADIUS (tests/valgrind/success.sh).
+valgrind: all $(TEST_DEPS_OK) $(TEST_BIN) build/bench/bench_request
 	@VALGRIND="valgrind -q --leak-check=full --error-exitcode=99" \
 		tests/run.sh --unit-only $(TEST_BIN)
+	@OTPCEP_TOP=$(CURDIR) bash tests/valgrind/success.sh
 
 # Fuzzing with libFuzzer (needs clang and libclang-rt-14-dev): every
 # tests/fuzz/fuzz_X.c runs for FUZZ_SECONDS on the whole library, built
