@@ -39,13 +39,7 @@ msg_x(const char *s)
 #define MSG_PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | \
 	XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS)
 
-/*
- * libxml2's allocator, wiping what it frees (issue 11): its parser input
- * buffer holds a copy of the whole body and the attribute's text node the
- * one-time password, and libxml2 frees both without clearing them. With
- * these, nothing libxml2 frees (or leaves behind when a buffer grows) keeps
- * them; malloc_usable_size() gives the size malloc knows of.
- */
+/* libxml2's free(): the block is wiped first (see msg_init). */
 static void
 msg_xml_free(void *p)
 {
@@ -55,21 +49,21 @@ msg_xml_free(void *p)
 	free(p);
 }
 
+/* libxml2's realloc(): a copy, so that the old block is wiped, not left. */
 static void *
-msg_xml_realloc(void *p, size_t len)
+msg_xml_realloc(void *p, size_t n)
 {
-	size_t old_len;
-	void *n;
+	size_t old;
+	void *q;
 
 	if (p == NULL)
-		return malloc(len);
-	/* Never in place: a moved block would stay behind unwiped. */
-	if ((n = malloc(len > 0 ? len : 1)) == NULL)
+		return malloc(n);
+	if ((q = malloc(n)) == NULL)
 		return NULL;
-	old_len = malloc_usable_size(p);
-	memcpy(n, p, old_len < len ? old_len : len);
+	old = malloc_usable_size(p);
+	memcpy(q, p, old < n ? old : n);
 	msg_xml_free(p);
-	return n;
+	return q;
 }
 
 static char *
@@ -81,12 +75,14 @@ msg_xml_strdup(const char *s)
 void
 msg_init(void)
 {
-	/* Once, before the workers start and before libxml2 allocates. */
-	if (xmlMemSetup(msg_xml_free, malloc, msg_xml_realloc,
-	    msg_xml_strdup) != 0)
-		log_warnx("libxml2: could not install the wiping allocator; "
-		    "its freed buffers may keep request bytes");
-	/* libxml2's global state. */
+	/*
+	 * Issue 11: libxml2 copies the request body into its input buffer and
+	 * the one-time password into the attribute's text node, and frees both
+	 * without clearing them. Every block libxml2 frees or outgrows is
+	 * wiped first (glibc's malloc_usable_size gives its size).
+	 */
+	xmlMemSetup(msg_xml_free, malloc, msg_xml_realloc, msg_xml_strdup);
+	/* Once, before the workers start: libxml2's global state. */
 	xmlInitParser();
 }
 
