@@ -10,6 +10,7 @@
 #ifndef OTPCEP_SIGNER_H
 #define OTPCEP_SIGNER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +42,18 @@ struct signer *signer_new(const struct config *cfg);
  */
 struct signer *signer_new_remote(const struct config *cfg, int link_fd);
 void signer_free(struct signer *s);
+
+/*
+ * FastCGI serving process (src/signer_link.c): a thread that watches the
+ * signer link. When the signer monitor is gone (its end of the socketpair
+ * closed: nothing will ever sign again) it logs why and sends SIGTERM to
+ * thread notify, whose caller then stops and exits non-zero so that systemd
+ * or the web server's spawner starts the whole responder again. Call with
+ * SIGTERM blocked. 0 (also without a signer process), or -1 after logging.
+ * signer_unwatch() stops the thread and tells whether the link was lost.
+ */
+int signer_watch(struct signer *s, pthread_t notify);
+bool signer_unwatch(struct signer *s);
 
 /* Async-signal-safe: asks for a reload before the next signature. */
 void signer_request_reload(struct signer *s);

@@ -86,6 +86,12 @@ struct signer {
 	pthread_mutex_t link_lock;	/* one exchange at a time; next_id */
 	uint64_t next_id;
 	atomic_int stale;		/* the signer has a newer pair than cur */
+	/* signer_watch(): the monitor's end of link_fd, watched. */
+	pthread_t watch_thread;
+	pthread_t watch_notify;		/* gets SIGTERM when the link is lost */
+	bool watching;
+	atomic_int watch_stop;
+	atomic_int lost;		/* the signer monitor is gone for good */
 };
 
 /*

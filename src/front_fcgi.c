@@ -314,9 +314,12 @@ front_fcgi_run(struct server *srv)
 		fw[i].started = true;
 		started++;
 	}
+	/* The signer monitor gone: stop, exit 1, be restarted (signer.h). */
+	if (signer_watch(srv->signer, pthread_self()) != 0)
+		goto stop;
 	log_info("otpcep: serving FastCGI with %u workers", started);
 	front_fcgi_wait(srv, &set);
-	ret = 0;
+	ret = signer_unwatch(srv->signer) ? 1 : 0;
 stop:
 	front_fcgi_stop(fa, fw, n);
 	front_accept_free(fa);

@@ -136,6 +136,8 @@ signer_alloc(const struct config *cfg)
 	s->link_fd = -1;
 	atomic_init(&s->reload_requested, 0);
 	atomic_init(&s->stale, 0);
+	atomic_init(&s->watch_stop, 0);
+	atomic_init(&s->lost, 0);
 	if (pthread_mutex_init(&s->lock, NULL) != 0) {
 		free(s);
 		return NULL;
@@ -274,6 +276,7 @@ signer_free(struct signer *s)
 {
 	if (s == NULL)
 		return;
+	(void)signer_unwatch(s);	/* before link_fd is closed */
 	if (s->cur)
 		signer_cert_unref(s, s->cur);
 	if (s->pkcs11_init)

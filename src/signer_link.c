@@ -9,11 +9,13 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -302,4 +304,106 @@ signer_link_sign(struct signer *s, uint64_t generation, const uint8_t *data,
 	memcpy(*sig, reply + sizeof(h), h.len);
 	*sig_len = h.len;
 	return SIGNER_OK;
+}
+
+/* --- the monitor gone for good (docs/design.md, "Processes") ------------- */
+
+/* How often the watcher looks at its stop flag, in milliseconds. */
+#define WATCH_TICK_MS		250
+/*
+ * A hang-up this close to our own SIGTERM is the same shutdown (systemd
+ * signals the whole control group, a terminal the whole process group): the
+ * watcher waits this long for signer_unwatch() before calling it a loss.
+ */
+#define WATCH_GRACE_MS		1000
+/* The last resort when the orderly stop after a loss does not end. */
+#define WATCH_EXIT_MS		30000
+
+/* Sleeps up to ms while not told to stop; true when told to stop. */
+static bool
+watch_sleep(struct signer *s, long ms)
+{
+	struct timespec ts = { 0, 50 * 1000000L };
+
+	for (; ms > 0; ms -= 50) {
+		if (atomic_load(&s->watch_stop))
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return atomic_load(&s->watch_stop) != 0;
+}
+
+/*
+ * The monitor holds the signer's end of the socketpair and hands it to each
+ * new signer; when the monitor itself ends, the last holder is gone and our
+ * end reads hang-up (POLLHUP: the peer of a SOCK_SEQPACKET socket closed),
+ * for ever. Requests meanwhile get OtherError from link_exchange ("it is
+ * gone"); the serving process then stops and exits 1 to be started again.
+ */
+static void *
+watch_main(void *arg)
+{
+	struct signer *s = arg;
+	struct pollfd p = { s->link_fd, 0, 0 };
+	sigset_t set;
+	int r;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	while (!atomic_load(&s->watch_stop)) {
+		p.revents = 0;
+		r = poll(&p, 1, WATCH_TICK_MS);
+		if (r < 0 && errno != EINTR) {
+			log_warn("signer: watching the signer socket");
+			return NULL;
+		}
+		if (r <= 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)) == 0)
+			continue;
+		if (watch_sleep(s, WATCH_GRACE_MS))
+			return NULL;	/* our own shutdown */
+		atomic_store(&s->lost, 1);
+		log_err("signer: the signer monitor process is gone (the signer "
+		    "socket was hung up): nothing can be signed any more, every "
+		    "request would get OtherError; stopping, exit status 1, so "
+		    "that systemd or the web server starts the responder again");
+		pthread_kill(s->watch_notify, SIGTERM);
+		if (watch_sleep(s, WATCH_EXIT_MS))
+			return NULL;
+		log_err("signer: the orderly stop did not end within %d s: "
+		    "exiting now", WATCH_EXIT_MS / 1000);
+		_exit(1);
+	}
+	return NULL;
+}
+
+int
+signer_watch(struct signer *s, pthread_t notify)
+{
+	if (s == NULL || s->link_fd < 0 || s->watching)
+		return 0;
+	s->watch_notify = notify;
+	atomic_store(&s->watch_stop, 0);
+	if ((errno = pthread_create(&s->watch_thread, NULL, watch_main, s)) !=
+	    0) {
+		log_warn("signer: pthread_create (the signer socket's watcher)");
+		return -1;
+	}
+	s->watching = true;
+	return 0;
+}
+
+bool
+signer_unwatch(struct signer *s)
+{
+	if (s == NULL)
+		return false;
+	if (s->watching) {
+		atomic_store(&s->watch_stop, 1);
+		pthread_join(s->watch_thread, NULL);
+		s->watching = false;
+	}
+	return atomic_load(&s->lost) != 0;
 }

@@ -6,7 +6,9 @@
 # socket (drv_memscan reads /proc/PID/mem); with the key in SoftHSM2, in none
 # of them. Raw messages to the signer: only well-formed sign requests for its
 # current pair are answered. The signer killed by pid under load: every
-# answer Success or OtherError, a new signer, then Success again.
+# answer Success or OtherError, a new signer, then Success again. The
+# monitor killed by pid: requests in flight get OtherError and the responder
+# exits non-zero within a few seconds, saying why.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_stack.sh"
 DN="CN=User 1,CN=Users,DC=domain1,DC=corp,DC=company,DC=com"
@@ -153,4 +155,36 @@ t_check "the timeout is logged" grep -q "the signer process: no answer in time" 
 post "$T/resumed" "$STACK_URL"
 t_check_response "signer resumed: Success (late answers dropped)" "$T/resumed" 200 Success
 t_check "the responder kept running" kill -0 "$STACK_OTPCEP_PID"
+
+# --- the signer monitor killed: the responder exits non-zero, is not left
+# answering OtherError for ever (docs/design.md, "Processes") ----------------
+ecmon=$(stack_child "$EC_PID" otpcep-monitor)
+t_check "p256: the responder has a monitor" test -n "$ecmon"
+t0=$(date +%s%3N)
+kill -9 "$ecmon"
+sleep 0.2
+post "$T/gone1" "$EC_URL" & g1=$!
+post "$T/gone2" "$EC_URL" & g2=$!
+i=0
+while kill -0 "$EC_PID" 2>/dev/null && [ $i -lt 150 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+t1=$(date +%s%3N)
+ecst=0
+if kill -0 "$EC_PID" 2>/dev/null; then
+	t_fail "monitor killed: the responder still runs after 15 s"
+else
+	wait "$EC_PID"
+	ecst=$?
+fi
+wait "$g1" "$g2"
+t_check "monitor killed: the responder exits non-zero (status $ecst, after $((t1 - t0)) ms)" \
+	test "$ecst" -ne 0 -a $((t1 - t0)) -lt 15000
+t_check "monitor killed: the reason is logged" \
+	grep -q "signer monitor process is gone.*exit status 1" "$STACK_DIR/ec.log"
+t_check_response "monitor killed: a request in flight gets OtherError" "$T/gone1" 200 OtherError
+t_check "monitor killed: no request got Success" \
+	sh -c "! grep -q 'statusCode=\"Success\"' '$T/gone1' '$T/gone2'"
+t_check "the other responder kept running" kill -0 "$STACK_OTPCEP_PID"
 t_done
