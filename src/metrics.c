@@ -6,6 +6,7 @@
  * lock. Written out in the Prometheus text exposition format 0.0.4
  * (metrics_format) and judged for /health (metrics_health).
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,6 +79,12 @@ static size_t ldap_count;
 #define ADD(p, n) __atomic_fetch_add((p), (n), __ATOMIC_RELAXED)
 #define SET(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define GET(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+/*
+ * How often the sequence lock on the signing certificate's slot is tried
+ * (with sched_yield() between) before giving up: a writer holds it for a
+ * few dozen stores, so this is only reached when it will never be freed.
+ */
+#define SEQ_TRIES 10000
 
 int
 metrics_init(const struct config *cfg)
@@ -275,15 +282,34 @@ metrics_signing_cert(time_t not_after, const char *serial_hex)
 {
 	char tmp[sizeof(sh->serial)];
 	uint32_t seq;
+	unsigned tries;
 
 	if (sh == NULL)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s", serial_hex ? serial_hex : "");
-	/* A sequence lock: writers take it by making seq odd, readers retry. */
-	do {
+	/*
+	 * A sequence lock: writers take it by making seq odd, readers retry.
+	 * The mapping is shared with the serving process, which the signer
+	 * must not trust: an odd seq left there (a writer killed mid-update,
+	 * or written on purpose) is taken over after SEQ_TRIES, not waited
+	 * for without end.
+	 */
+	for (tries = 0;; tries++) {
 		seq = __atomic_load_n(&sh->serial_seq, __ATOMIC_ACQUIRE);
-	} while ((seq & 1) || !__atomic_compare_exchange_n(&sh->serial_seq,
-	    &seq, seq + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+		if (tries >= SEQ_TRIES) {
+			log_warnx("metrics: the signing certificate's shared slot "
+			    "stayed locked (sequence %u): taken over", seq);
+			seq |= 1;	/* odd: still locked for readers */
+			__atomic_store_n(&sh->serial_seq, seq + 2,
+			    __ATOMIC_RELEASE);
+			seq += 1;	/* seq + 2 below: even, unlocked */
+			break;
+		}
+		if ((seq & 1) == 0 && __atomic_compare_exchange_n(&sh->serial_seq,
+		    &seq, seq + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			break;
+		sched_yield();
+	}
 	/* Byte by byte, atomically: readers copy it at the same time. */
 	for (size_t i = 0; i < sizeof(tmp); i++)
 		SET(&sh->serial[i], tmp[i]);
@@ -298,12 +324,17 @@ metrics_signing_reload(bool ok)
 		ADD(ok ? &sh->reloads : &sh->reload_failures, 1);
 }
 
-/* Reads the serial consistently with the sequence lock. */
-static void
+/*
+ * Reads the serial consistently with the sequence lock. false (and buf
+ * empty, *not_after 0) when no consistent copy came within SEQ_TRIES: the
+ * value is unavailable, never waited for without end (see above).
+ */
+static bool
 read_serial(char *buf, size_t len, int64_t *not_after)
 {
 	size_t n = len < sizeof(sh->serial) ? len : sizeof(sh->serial);
 	uint32_t s1, s2;
+	unsigned tries = 0;
 
 	/*
 	 * Every load of the data is atomic with acquire order, so none of them
@@ -317,8 +348,15 @@ read_serial(char *buf, size_t len, int64_t *not_after)
 			buf[i] = __atomic_load_n(&sh->serial[i], __ATOMIC_ACQUIRE);
 		*not_after = __atomic_load_n(&sh->not_after, __ATOMIC_ACQUIRE);
 		s2 = __atomic_load_n(&sh->serial_seq, __ATOMIC_RELAXED);
-	} while ((s1 & 1) || s1 != s2);
-	buf[len - 1] = '\0';
+		if ((s1 & 1) == 0 && s1 == s2) {
+			buf[len - 1] = '\0';
+			return true;
+		}
+		sched_yield();
+	} while (++tries < SEQ_TRIES);
+	buf[0] = '\0';
+	*not_after = 0;
+	return false;
 }
 
 /* ---- exposition ---------------------------------------------------- */
@@ -536,16 +574,18 @@ format_signing(FILE *f)
 	char serial[sizeof(sh->serial)];
 	int64_t not_after;
 
-	read_serial(serial, sizeof(serial), &not_after);
 	head(f, "otpcep_signing_certificate_not_after_timestamp_seconds", "gauge",
 	    "The signing certificate's notAfter (0: none loaded).");
-	fprintf(f, "otpcep_signing_certificate_not_after_timestamp_seconds %lld\n",
-	    (long long)not_after);
 	head(f, "otpcep_signing_certificate_info", "gauge",
 	    "The signing certificate in use, by serial number.");
-	fputs("otpcep_signing_certificate_info{serial=\"", f);
-	put_label(f, serial);
-	fprintf(f, "\"} %d\n", not_after != 0);
+	/* Its slot stays locked: no value rather than a wrong one. */
+	if (read_serial(serial, sizeof(serial), &not_after)) {
+		fprintf(f, "otpcep_signing_certificate_not_after_timestamp_seconds "
+		    "%lld\n", (long long)not_after);
+		fputs("otpcep_signing_certificate_info{serial=\"", f);
+		put_label(f, serial);
+		fprintf(f, "\"} %d\n", not_after != 0);
+	}
 	head(f, "otpcep_signing_reloads_total", "counter",
 	    "Certificate and key loaded again (SIGHUP or changed files).");
 	fprintf(f, "otpcep_signing_reloads_total %llu\n",
@@ -648,8 +688,10 @@ metrics_health(const struct config *cfg, time_t now, char *buf,
 		health_line(buf, buf_len, "metrics: no shared counters\n");
 		return 503;
 	}
-	read_serial(serial, sizeof(serial), &not_after);
-	if (not_after == 0)
+	if (!read_serial(serial, sizeof(serial), &not_after))
+		health_line(buf, buf_len, "signing: the signing certificate's "
+		    "state is unavailable (its shared slot stays locked)\n");
+	else if (not_after == 0)
 		health_line(buf, buf_len, "signing: no valid signing certificate\n");
 	else if (not_after <= (int64_t)now)
 		health_line(buf, buf_len, "signing: the certificate expired\n");
