@@ -41,6 +41,8 @@ struct casubmit_answer {
 	uint32_t hresult;		/* the status behind a denial or error */
 	uint32_t request_id;		/* for polling a pending request */
 	gnutls_datum_t cert;		/* DER, when issued (gnutls_free) */
+	gnutls_datum_t chain;		/* pctbCertChain: PKCS#7 of the chain, DER,
+					 * when the CA sent one (gnutls_free) */
 	char message[512];		/* the CA's disposition message, escaped */
 };
 

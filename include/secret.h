@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct secret {
 	uint8_t *data;		/* NUL-terminated for convenience */
@@ -22,6 +23,7 @@ enum secret_result {
 	SECRET_EMPTY,
 	SECRET_TOO_LONG,	/* more than SECRET_MAX bytes */
 	SECRET_NOMEM,
+	SECRET_OWNER,		/* owned by neither root nor the service user */
 };
 
 #define SECRET_MAX 4096
@@ -31,6 +33,18 @@ enum secret_result {
  * The file must be at most mode 0640. Returns SECRET_OK and fills *out.
  */
 enum secret_result secret_read_file(const char *path, struct secret *out);
+
+/*
+ * Reads a whole key file (the signing key, a PKCS#12 file) of at most max
+ * bytes, kept as it is. Issue 11, "Files": the file must be regular, owned
+ * by root or service_uid and of mode at most 0640; checked on the descriptor
+ * that is read (open, then fstat), at every load, so a key replaced while
+ * otpcep runs gets the same rule as at start-up. A symbolic link is
+ * followed (the rule applies to the file it names). Returns SECRET_OK and
+ * fills *out (wipe it with secret_free).
+ */
+enum secret_result secret_read_key(const char *path, size_t max,
+    uid_t service_uid, struct secret *out);
 
 const char *secret_strerror(enum secret_result r);
 

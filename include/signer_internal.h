@@ -100,6 +100,12 @@ void signer_cert_free(struct signer_cert *c);
 /* "2026-11-22T01:11:43Z" in buf. */
 const char *signer_fmt_time(time_t t, char *buf, size_t buf_len);
 bool signer_is_pkcs11(const char *s);
+/*
+ * A signing_key value (or any pkcs11: URI) as it may appear in a log line:
+ * its pin-value attribute (RFC 7512 2.3) replaced by "(censored)". Returns
+ * key itself, buf, or a constant string.
+ */
+const char *signer_key_name(const char *key, char *buf, size_t buf_len);
 void signer_cert_unref(struct signer *s, struct signer_cert *c);
 
 /*

@@ -3,6 +3,7 @@
  * One CertServerRequest to a CA named `host\CA name` (include/casubmit.h),
  * through the DCE/RPC library's ICPR client (icpr_submit).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,19 @@ casubmit_target_parse(const char *ca_string, struct casubmit_target *t)
 	memcpy(t->host, ca_string, hl);
 	t->host[hl] = '\0';
 	strcpy(t->ca_name, bs + 1);
+	return 0;
+}
+
+/* A copy of b in *d (gnutls_malloc; empty when b is). 0, or -1: no memory. */
+static int
+casubmit_copy(gnutls_datum_t *d, const struct icpr_blob *b)
+{
+	if (b->len == 0)
+		return 0;
+	if (b->len > UINT_MAX || (d->data = gnutls_malloc(b->len)) == NULL)
+		return -1;
+	memcpy(d->data, b->data, b->len);
+	d->size = (unsigned)b->len;
 	return 0;
 }
 
@@ -84,14 +98,13 @@ casubmit_request(const struct casubmit_target *t, const uint8_t *request,
 	if (resp.disposition_message != NULL)
 		log_escape(a->message, sizeof(a->message),
 		    resp.disposition_message, strlen(resp.disposition_message));
-	if (resp.encoded_cert.len > 0) {
-		if ((a->cert.data = gnutls_malloc(resp.encoded_cert.len)) == NULL) {
-			snprintf(why, why_len, "out of memory");
-			ret = CASUBMIT_FAILED;
-			goto cleanup;
-		}
-		memcpy(a->cert.data, resp.encoded_cert.data, resp.encoded_cert.len);
-		a->cert.size = (unsigned)resp.encoded_cert.len;
+	/* MS-ICPR 3.2.4.1.1: pctbEncodedCert, and pctbCertChain (a PKCS#7 of
+	 * the new certificate's chain; otpcep-enroll writes it to signing_chain). */
+	if (casubmit_copy(&a->cert, &resp.encoded_cert) != 0 ||
+	    casubmit_copy(&a->chain, &resp.cert_chain) != 0) {
+		snprintf(why, why_len, "out of memory");
+		ret = CASUBMIT_FAILED;
+		goto cleanup;
 	}
 cleanup:
 	icpr_response_clear(&resp);
@@ -105,5 +118,6 @@ void
 casubmit_answer_free(struct casubmit_answer *a)
 {
 	gnutls_free(a->cert.data);
+	gnutls_free(a->chain.data);
 	memset(a, 0, sizeof(*a));
 }

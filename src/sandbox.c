@@ -17,8 +17,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <linux/netlink.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -57,7 +59,8 @@ static const char *const sandbox_common[] = {
 	"restart_syscall", "exit", "exit_group",
 	/* Files by name (openat: see sandbox_arg_rules), directories. */
 	"access", "faccessat", "faccessat2", "getdents64", "readlink",
-	"readlinkat", "ioctl",
+	"readlinkat",
+	/* ioctl: every request but two (sandbox_arg_rules) */
 	NULL,
 };
 
@@ -172,6 +175,56 @@ sandbox_allow_list(scmp_filter_ctx ctx, const char *const *names)
 	return 0;
 }
 
+/*
+ * Allows ioctl for every request in [lo, hi] with the upper 32 bits of the
+ * argument zero, as aligned blocks (one masked comparison each: libseccomp
+ * takes one comparison per argument and rule). 0 or a negative errno.
+ */
+static int
+sandbox_allow_ioctl_range(scmp_filter_ctx ctx, uint64_t lo, uint64_t hi)
+{
+	uint64_t size;
+	int r;
+
+	while (lo <= hi) {
+		for (size = 1; (lo & (size * 2 - 1)) == 0 &&
+		    lo + size * 2 - 1 <= hi; size *= 2)
+			;
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, ~(size - 1), lo))) < 0)
+			return r;
+		lo += size;
+	}
+	return 0;
+}
+
+/*
+ * ioctl for libfcgi, libldap (FIONBIO, FIONREAD), stdio (TCGETS) and the
+ * like: every request but TIOCSTI and TIOCLINUX. On a terminal (an operator
+ * running `otpcep --replay` on a stored, hostile request, stderr a tty)
+ * those type into the operator's shell, out of any sandbox (CVE-2017-5226,
+ * bubblewrap). The kernel reads the request as 32 bits (ksys_ioctl), so
+ * TIOCSTI with any upper bits must not match either: the allowed ranges
+ * require them zero (or all one with bit 31 set: a sign-extended int
+ * request, which is never one of the two). Anything else is the default
+ * action: killed, and logged.
+ */
+static int
+sandbox_ioctl_rules(scmp_filter_ctx ctx)
+{
+	int r;
+
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_LT, TIOCSTI))) < 0 ||
+	    (r = sandbox_allow_ioctl_range(ctx, TIOCSTI + 1,
+	    TIOCLINUX - 1)) < 0 ||
+	    (r = sandbox_allow_ioctl_range(ctx, TIOCLINUX + 1,
+	    0xffffffffu)) < 0)
+		return r;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_GE, 0xffffffff80000000u));
+}
+
 /* Rules with arguments: socket families, clone only for threads. */
 static int
 sandbox_arg_rules(scmp_filter_ctx ctx, enum sandbox_role role)
@@ -181,6 +234,8 @@ sandbox_arg_rules(scmp_filter_ctx ctx, enum sandbox_role role)
 	/* syslog(3): AF_UNIX everywhere; LDAP and RADIUS: IPv4/IPv6 when serving. */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0)
+		return r;
+	if ((r = sandbox_ioctl_rules(ctx)) < 0)
 		return r;
 	/* A PKCS#11 module (SoftHSM2) reads and writes its token files. */
 	if (role == SANDBOX_SIGNER_PKCS11)
@@ -319,6 +374,19 @@ sandbox_drop_privileges(const struct config *cfg)
 	    (cfg->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))) {
 		log_err("the privilege drop to %s did not hold; not starting",
 		    cfg->user);
+		return -1;
+	}
+	/*
+	 * prctl(2), PR_SET_DUMPABLE: changing the effective ids resets the
+	 * flag to fs.suid_dumpable, which is 1 or 2 on some systems. Not
+	 * dumpable again: no core file of the key or a one-time password
+	 * (a core_pattern pipe ignores RLIMIT_CORE), and no /proc/PID/mem or
+	 * ptrace for a process of the same user (the serving process may not
+	 * read the signer).
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		log_warn("PR_SET_DUMPABLE after becoming %s", cfg->user);
 		return -1;
 	}
 	return 0;

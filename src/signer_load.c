@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
@@ -29,6 +30,8 @@
 #include "signer_internal.h"
 
 /* Microsoft application policies (szOID_APPLICATION_CERT_POLICIES). */
+/* A key file or PKCS#12 file with its chain is a few KiB; far more is not one. */
+#define SIGNER_KEY_FILE_MAX	(1024 * 1024)
 #define OID_APP_POLICIES	"1.3.6.1.4.1.311.21.10"
 /* RFC 8017 A.1 / RFC 3370 3.2: rsaEncryption, as in MS-OTPCE 4.1. */
 #define OID_RSA_ENCRYPTION	"1.2.840.113549.1.1.1"
@@ -38,12 +41,8 @@
 #define OID_ECDSA_SHA384	"1.2.840.10045.4.3.3"
 #define OID_ECDSA_SHA512	"1.2.840.10045.4.3.4"
 
-/*
- * The signing_key value as it may appear in a log line: a pkcs11: URI with
- * its pin-value attribute (RFC 7512 2.3) replaced by "(censored)".
- */
-static const char *
-key_name(const char *key, char *buf, size_t buf_len)
+const char *
+signer_key_name(const char *key, char *buf, size_t buf_len)
 {
 	const char *p, *end;
 	int n;
@@ -52,6 +51,9 @@ key_name(const char *key, char *buf, size_t buf_len)
 		return key;
 	p += strlen("pin-value=");
 	end = p + strcspn(p, "&;");
+	/* A second pin-value (or a buffer too small): nothing of it is shown. */
+	if (strstr(end, "pin-value=") != NULL)
+		return "pkcs11: URI (censored)";
 	n = snprintf(buf, buf_len, "%.*s(censored)%s", (int)(p - key), key, end);
 	if (n < 0 || (size_t)n >= buf_len)
 		return "pkcs11: URI (censored)";
@@ -309,7 +311,8 @@ static int
 load_key(const struct config *cfg, struct signer_cert *c)
 {
 	gnutls_datum_t d = { NULL, 0 };
-	struct secret pass = { NULL, 0 };
+	struct secret pass = { NULL, 0 }, key_file = { NULL, 0 };
+	enum secret_result sr;
 	char name[512];
 	gnutls_x509_crt_fmt_t fmt;
 	int r, ret = -1;
@@ -331,17 +334,27 @@ load_key(const struct config *cfg, struct signer_cert *c)
 		gnutls_privkey_set_pin_function(c->key, pin_callback, &c->pin);
 		if ((r = gnutls_privkey_import_url(c->key, cfg->signing_key, 0)) < 0) {
 			log_err("step 4: signing_key %s: cannot use the token's "
-			    "key: %s", key_name(cfg->signing_key, name,
+			    "key: %s", signer_key_name(cfg->signing_key, name,
 			    sizeof(name)), gnutls_strerror(r));
 			return -1;
 		}
 		return 0;
 	}
-	if ((r = gnutls_load_file(cfg->signing_key, &d)) < 0) {
-		log_err("step 4: signing_key %s: cannot read: %s", cfg->signing_key,
-		    gnutls_strerror(r));
+	/*
+	 * Issue 11, "Files": the start-up rule (src/config_files.c) again at
+	 * every load, on the descriptor read, so that a key file replaced
+	 * while otpcep runs (a renewal, a reload) gets it too.
+	 */
+	if ((sr = secret_read_key(cfg->signing_key, SIGNER_KEY_FILE_MAX,
+	    cfg->user != NULL ? cfg->uid : geteuid(), &key_file)) != SECRET_OK) {
+		log_err("step 4: signing_key %s: %s%s", cfg->signing_key,
+		    secret_strerror(sr), sr == SECRET_INSECURE ||
+		    sr == SECRET_OWNER ? " (otpcep --check-config says what "
+		    "to run)" : "");
 		return -1;
 	}
+	d.data = key_file.data;
+	d.size = (unsigned)key_file.len;
 	fmt = looks_pem(&d) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER;
 	if (fmt == GNUTLS_X509_FMT_PEM &&
 	    memmem(d.data, d.size, "-----BEGIN PKCS12", 17) != NULL) {
@@ -368,10 +381,7 @@ load_key(const struct config *cfg, struct signer_cert *c)
 	ret = 0;
 cleanup:
 	secret_free(&pass);
-	if (d.data) {
-		gnutls_memset(d.data, 0, d.size);
-		gnutls_free(d.data);
-	}
+	secret_free(&key_file);
 	return ret;
 }
 

@@ -100,6 +100,46 @@ test_refuses_empty_long_missing(void **state)
 	    "insecure permissions: must be at most 0640");
 }
 
+/*
+ * A FIFO (or a device) put in a secret's or the key's place is refused at
+ * once: the open must not wait for a writer (the signer re-reads the PIN
+ * file and the key at run time). SIGALRM ends the test if it hangs.
+ */
+static void
+test_fifo_refused_without_hanging(void **state)
+{
+	char path[300];
+	struct secret s;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(secret_read_file(path, &s), SECRET_OPEN);
+	assert_int_equal(secret_read_key(path, 4096, geteuid(), &s), SECRET_OPEN);
+	alarm(0);
+	assert_null(s.data);
+	/* A key file: the rule is checked on what is read. */
+	assert_int_equal(secret_read_key(write_file("k1", "key", 3, 0640), 4096,
+	    geteuid(), &s), SECRET_OK);
+	assert_int_equal(s.len, 3);
+	assert_memory_equal(s.data, "key", 3);
+	secret_free(&s);
+	assert_int_equal(secret_read_key(write_file("k2", "key", 3, 0644), 4096,
+	    geteuid(), &s), SECRET_INSECURE);
+	assert_int_equal(secret_read_key(write_file("k3", "key", 3, 0740), 4096,
+	    geteuid(), &s), SECRET_INSECURE);
+	assert_int_equal(secret_read_key(write_file("k4", "key", 3, 0600), 2,
+	    geteuid(), &s), SECRET_TOO_LONG);
+	assert_int_equal(secret_read_key(write_file("k5", "", 0, 0600), 4096,
+	    geteuid(), &s), SECRET_EMPTY);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(write_file("k6", "key", 3, 0600), 4242, 0), 0);
+		assert_int_equal(secret_read_key(write_file("k6", "key", 3, 0600),
+		    4096, 0, &s), SECRET_OWNER);
+	}
+}
+
 static int
 setup(void **state)
 {
@@ -124,6 +164,7 @@ main(void)
 		cmocka_unit_test(test_reads_and_strips_one_newline),
 		cmocka_unit_test(test_refuses_insecure_modes),
 		cmocka_unit_test(test_refuses_empty_long_missing),
+		cmocka_unit_test(test_fifo_refused_without_hanging),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

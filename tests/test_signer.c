@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "signer.h"
+#include "signer_internal.h"
 
 #define OTP_EKU "1.3.6.1.4.1.311.81.1.1"
 /* SEQUENCE { SEQUENCE { OID 1.3.6.1.4.1.311.81.1.1 } } (MS-OTPCE 4.1) */
@@ -267,6 +268,24 @@ copy_file(const char *from, const char *to)
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && mv '%s' '%s'", path_of(from),
 	    tmp, tmp, path_of(to));
 	assert_int_equal(system(cmd), 0);
+}
+
+/* A pkcs11: URI in a log line never shows its pin-value (RFC 7512 2.3). */
+static void
+test_key_name_censors_pin(void **state)
+{
+	char buf[256], small[24];
+
+	(void)state;
+	assert_string_equal(signer_key_name("/etc/otpcep/sign.key", buf,
+	    sizeof(buf)), "/etc/otpcep/sign.key");
+	assert_string_equal(signer_key_name("pkcs11:token=t;object=k"
+	    "?module-path=/m.so&pin-value=1234&x=y", buf, sizeof(buf)),
+	    "pkcs11:token=t;object=k?module-path=/m.so&pin-value=(censored)&x=y");
+	assert_null(strstr(signer_key_name("pkcs11:object=k?pin-value=1234"
+	    "&pin-value=5678", buf, sizeof(buf)), "5678"));
+	assert_null(strstr(signer_key_name("pkcs11:object=k?pin-value=1234",
+	    small, sizeof(small)), "1234"));
 }
 
 static void
@@ -579,6 +598,66 @@ test_expires_while_running(void **state)
 	signer_free(s);
 }
 
+/*
+ * Issue 11, "Files": the key file rule (at most 0640, owner root or the
+ * service user, a regular file) holds at every load, not only at start-up:
+ * a renewal that leaves the key readable by others is refused and the
+ * current pair kept.
+ */
+static void
+test_key_file_rule_at_every_load(void **state)
+{
+	struct config cfg;
+	struct signer *s;
+	struct signer_cert *c;
+
+	(void)state;
+	copy_file("a.pem", "rule.pem");
+	copy_file("a.key", "rule.key");
+	cfg_init(&cfg, "rule.pem", "rule.key");
+	assert_non_null(s = signer_new(&cfg));
+
+	/* A renewal whose key others may read: refused, a.pem kept. */
+	copy_file("b.pem", "rule.pem");
+	copy_file("b.key", "rule.key");
+	assert_int_equal(chmod(path_of("rule.key"), 0644), 0);
+	signer_request_reload(s);
+	assert_int_equal(signer_acquire(s, &c), SIGNER_OK);
+	assert_cert_name(c, "a.pem");
+	signer_release(s, c);
+	/* Mode 0640 (the service's group) is allowed. */
+	assert_int_equal(chmod(path_of("rule.key"), 0640), 0);
+	signer_request_reload(s);
+	assert_int_equal(signer_acquire(s, &c), SIGNER_OK);
+	assert_cert_name(c, "b.pem");
+	sign_verify(c, NULL, NULL);
+	signer_release(s, c);
+	if (geteuid() == 0) {
+		/* Owned by someone else: refused; b.pem kept. */
+		copy_file("a.pem", "rule.pem");
+		copy_file("a.key", "rule.key");
+		assert_int_equal(chown(path_of("rule.key"), 4242, 4242), 0);
+		signer_request_reload(s);
+		assert_int_equal(signer_acquire(s, &c), SIGNER_OK);
+		assert_cert_name(c, "b.pem");
+		signer_release(s, c);
+		assert_int_equal(chown(path_of("rule.key"), 0, 0), 0);
+		signer_request_reload(s);
+		assert_int_equal(signer_acquire(s, &c), SIGNER_OK);
+		assert_cert_name(c, "a.pem");
+		signer_release(s, c);
+	}
+	signer_free(s);
+
+	/* The same at start-up, and a FIFO in the key's place does not hang. */
+	assert_int_equal(chmod(path_of("rule.key"), 0604), 0);
+	assert_null(signer_new(&cfg));
+	assert_int_equal(unlink(path_of("rule.key")), 0);
+	assert_int_equal(mkfifo(path_of("rule.key"), 0600), 0);
+	assert_null(signer_new(&cfg));
+	assert_int_equal(unlink(path_of("rule.key")), 0);
+}
+
 struct worker_arg {
 	struct signer *s;
 	unsigned ok;
@@ -636,6 +715,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_key_name_censors_pin),
 		cmocka_unit_test(test_not_configured_fails_closed),
 		cmocka_unit_test(test_rsa_pem_signs_deterministically),
 		cmocka_unit_test(test_rsa_der_key_and_chain),
@@ -644,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_eku_forms_accepted),
 		cmocka_unit_test(test_reload_on_request_and_file_change),
 		cmocka_unit_test(test_expires_while_running),
+		cmocka_unit_test(test_key_file_rule_at_every_load),
 		cmocka_unit_test(test_concurrent_reloads),
 	};
 

@@ -64,6 +64,14 @@ int newkey_pkcs10(const struct enroll_key *k, gnutls_x509_crt_t current,
     const char *template, gnutls_datum_t *der);
 
 /*
+ * The token part of a pkcs11: URI (RFC 7512): the path attributes that name
+ * the token, and module-path; object, id and type name the old key and are
+ * dropped. Attributes are kept as written (percent-encoded). A new string,
+ * or NULL.
+ */
+char *newkey_token_url(const char *uri);
+
+/*
  * Checks the issued certificate before anything is replaced: the signing
  * EKU (signing_eku, 1.3.6.1.4.1.311.81.1.1), its public key is the new key,
  * valid now. 0, or -1 with the reason logged.
@@ -74,11 +82,26 @@ int install_check(const struct config *cfg, const gnutls_datum_t *cert_der,
 /*
  * Puts the new pair where the responder's reload picks it up: the current
  * pair is copied to signing_cert.old (and signing_key.old), then the new key
- * (file keys) and the new certificate replace them, each atomically, key
- * first. For a token key, the new key takes the old key's label and the old
- * one is kept as LABEL.old. 0, or -1 (logged; the old pair stays in use).
+ * (file keys), the chain and the new certificate replace them, each
+ * atomically, in that order. For a token key, the new key takes the old
+ * key's label and the old one is kept as LABEL.old. With signing_chain set,
+ * the chain is crt's issuers taken from the CA's chain_p7 (pctbCertChain;
+ * see install_chain_pem), the old file kept as signing_chain.old; a CA chain
+ * that is missing or does not lead from crt to a root leaves signing_chain
+ * as it is (a warning). 0, or -1 (logged; the old pair stays in use).
  */
 int install_pair(const struct config *cfg, gnutls_x509_crt_t crt,
-    struct enroll_key *k);
+    const gnutls_datum_t *chain_p7, struct enroll_key *k);
+
+/*
+ * The issuers of crt in chain_p7 (a DER PKCS#7 of certificates, as
+ * MS-ICPR's pctbCertChain), issuer first, up to and including the
+ * self-signed root, as PEM in *pem (gnutls_free): each found by name
+ * (RFC 5280 4.1.2.4) and its signature on the one below checked; other
+ * certificates (crt itself, duplicates) are left out. 0, or -1 when
+ * chain_p7 is not a PKCS#7 or holds no path from crt to a root (logged).
+ */
+int install_chain_pem(gnutls_x509_crt_t crt, const gnutls_datum_t *chain_p7,
+    gnutls_datum_t *pem);
 
 #endif

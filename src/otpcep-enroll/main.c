@@ -186,7 +186,7 @@ enroll_answer(const struct config *cfg, struct renewal_state *st,
 		    "issued, but the certificate does not fit (see the log); "
 		    "the current certificate stays in use", a->request_id);
 	}
-	if (install_pair(cfg, crt, k) != 0) {
+	if (install_pair(cfg, crt, &a->chain, k) != 0) {
 		gnutls_x509_crt_deinit(crt);
 		return enroll_outcome(cfg, st, ENROLL_EXIT_FAILED, "request %u "
 		    "issued, but it cannot be installed (see the log)",

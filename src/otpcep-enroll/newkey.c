@@ -41,12 +41,7 @@ newkey_pin(void *userdata, int attempt, const char *token_url,
 	return ret;
 }
 
-/*
- * The token part of a pkcs11: URI (RFC 7512): the path attributes that name
- * the token, and module-path; object, id and type name the old key and are
- * dropped. A new string, or NULL.
- */
-static char *
+char *
 newkey_token_url(const char *uri)
 {
 	static const char *const keep[] = { "token=", "manufacturer=", "serial=",

@@ -8,6 +8,9 @@
  *   execve  runs /bin/true          fork     a new process
  *   inet    an AF_INET socket       ptrace   PTRACE_TRACEME
  *   write   opens a file to write (only signer-pkcs11 may: exits 0)
+ *   tiocsti    types a character into its controlling terminal (a pty
+ *              made before) with ioctl(TIOCSTI)
+ *   tiocsti-hi the same with bits above the 32 the kernel reads
  * Before entering it prints "CALL NAME NR N", N the call's number here.
  * Each forbidden call must kill the process by SIGSYS with one line on stderr.
  */
@@ -19,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +66,12 @@ allowed(enum sandbox_role role)
 	free(p);
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) < 0)
 		return 1;
+	/* Other ioctl requests stay allowed (libfcgi, libldap, stdio). */
+	if (ioctl(fd, FIONBIO, &(int){ 1 }) != 0) {
+		close(fd);
+		return 1;
+	}
+	(void)isatty(fd);
 	close(fd);
 	/* Reading a file by name: both (ldap_ca_file; the signer's key files). */
 	if ((fd = open("/etc/hosts", O_RDONLY | O_CLOEXEC)) < 0)
@@ -81,11 +92,31 @@ allowed(enum sandbox_role role)
 	return 0;
 }
 
+/*
+ * A new session whose controlling terminal is a new pty; the slave's
+ * descriptor, or -1. TIOCSTI on it works unless a filter refuses it.
+ */
+static int
+drv_ctty(void)
+{
+	int m, s;
+
+	if (setsid() < 0 || (m = posix_openpt(O_RDWR | O_NOCTTY)) < 0 ||
+	    grantpt(m) != 0 || unlockpt(m) != 0 ||
+	    (s = open(ptsname(m), O_RDWR | O_NOCTTY)) < 0 ||
+	    ioctl(s, TIOCSCTTY, 0) != 0) {
+		perror("drv_sandbox: a pty as controlling terminal");
+		return -1;
+	}
+	return s;
+}
+
 int
 main(int argc, char **argv)
 {
 	enum sandbox_role role;
 	const char *call;
+	int tty = -1;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: drv_sandbox serve|signer|signer-pkcs11 CALL\n");
@@ -98,7 +129,11 @@ main(int argc, char **argv)
 	/* The number the SIGSYS line must name. */
 	printf("CALL %s NR %d\n", call, seccomp_syscall_resolve_name(
 	    strcmp(call, "inet") == 0 ? "socket" : strcmp(call, "fork") == 0 ?
-	    "clone" : strcmp(call, "write") == 0 ? "openat" : call));
+	    "clone" : strcmp(call, "write") == 0 ? "openat" :
+	    strncmp(call, "tiocsti", 7) == 0 ? "ioctl" : call));
+	/* A controlling terminal of our own, on which TIOCSTI would work. */
+	if (strncmp(call, "tiocsti", 7) == 0 && (tty = drv_ctty()) < 0)
+		return 4;
 	if (sandbox_enter(role) != 0)
 		return 3;
 	printf("ENTERED\n");
@@ -121,6 +156,11 @@ main(int argc, char **argv)
 	}
 	else if (strcmp(call, "ptrace") == 0)
 		(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	else if (strcmp(call, "tiocsti") == 0)
+		(void)ioctl(tty, TIOCSTI, "x");
+	else if (strcmp(call, "tiocsti-hi") == 0)
+		(void)syscall(SYS_ioctl, tty, (unsigned long)TIOCSTI |
+		    0x100000000ul, "x");
 	printf("SURVIVED %s\n", call);
 	return 0;
 }

@@ -17,7 +17,8 @@
  *    principal (slapd), never from the request;
  *  - issues through a test CA; holds requests pending (--pending) until they
  *    are polled by request id; can pad its answer's chain to many kilobytes
- *    (--big-chain) so that it goes out in several fragments.
+ *    (--big-chain) so that it goes out in several fragments, or leave the CA's
+ *    certificate out of it (--leaf-chain: no path to a root).
  * One line per call on stderr. Each connection is served by a child process;
  * SIGTERM stops the server and its children.
  */
@@ -75,6 +76,7 @@ static struct {
 	const char *state;
 	unsigned long lifetime;
 	bool pending, big_chain;
+	bool leaf_chain;		/* the chain without the CA's certificate */
 	const char *deny;		/* a principal without the Enroll right */
 	struct tmpl templates[MAX_TEMPLATES];
 	size_t n_templates;
@@ -283,7 +285,7 @@ chain_pkcs7(gnutls_x509_crt_t crt, gnutls_datum_t *out)
 	int i, rc = -1;
 
 	if (gnutls_pkcs7_init(&p7) < 0 || gnutls_pkcs7_set_crt(p7, crt) < 0 ||
-	    gnutls_pkcs7_set_crt(p7, g.ca.crt) < 0)
+	    (!g.leaf_chain && gnutls_pkcs7_set_crt(p7, g.ca.crt) < 0))
 		goto cleanup;
 	/* --big-chain: the CA certificate again and again, > 16 KiB. */
 	for (i = 0; g.big_chain && i < 24; i++)
@@ -754,7 +756,7 @@ static const char usage[] =
 "         --ca-key FILE --trust FILE --ldap-uri URI --ldap-base DN\n"
 "         --ldap-bind-dn DN --ldap-pw-file FILE --state DIR\n"
 "         --template NAME=signing|logon ... [--lifetime SECONDS] [--pending]\n"
-"         [--big-chain] [--deny PRINCIPAL] [--skew SECONDS]\n";
+"         [--big-chain] [--leaf-chain] [--deny PRINCIPAL] [--skew SECONDS]\n";
 
 int
 main(int argc, char **argv)
@@ -775,6 +777,7 @@ main(int argc, char **argv)
 		{ "lifetime", required_argument, NULL, 'l' },
 		{ "pending", no_argument, NULL, 'P' },
 		{ "big-chain", no_argument, NULL, 'B' },
+		{ "leaf-chain", no_argument, NULL, 'L' },
 		{ "deny", required_argument, NULL, 'd' },
 		{ "skew", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
@@ -803,6 +806,7 @@ main(int argc, char **argv)
 		case 'l': g.lifetime = strtoul(optarg, NULL, 10); break;
 		case 'P': g.pending = true; break;
 		case 'B': g.big_chain = true; break;
+		case 'L': g.leaf_chain = true; break;
 		case 'd': g.deny = optarg; break;
 		case 'S': skew = atol(optarg); break;
 		case 'T':

@@ -159,6 +159,9 @@ enrollment "before renewal: Success" before 0
 t_check "before renewal: signed by serial $old_serial" \
     test "$(signer_serial_in "$T/before.signed.der")" = "$old_serial"
 
+# signing_chain (docs/adcs.md): the renewal replaces it with the CA's chain.
+cp "$PKI/client.pem" "$T/chain.pem" && chmod 0640 "$T/chain.pem"
+printf 'signing_chain = %s\n' "$T/chain.pem" >>"$ECONF"
 "$ENROLL" -c "$ECONF" renew --force >"$T/renew1.out" 2>&1
 rc=$?
 new_serial=$(serial_of "$PKI/sign-rsa.pem")
@@ -176,6 +179,11 @@ t_check "renew: the request named the template (CertificateTemplate:DAOTPRA)" \
     grep -q "attributes 'CertificateTemplate:DAOTPRA'" "$MAIN_LOG"
 t_check "renew: state file records the success" \
     sh -c "grep -q '^last_error=\$' '$T/renewal.state' && ! grep -q '^last_success=0\$' '$T/renewal.state'"
+der_sum() { openssl x509 -in "$1" -outform DER 2>/dev/null | sha256sum; }
+t_check "renew: signing_chain now holds the CA's chain (the issuing CA, once; $(grep -c 'BEGIN CERT' "$T/chain.pem") certificate(s))" \
+    sh -c "test \$(grep -c 'BEGIN CERTIFICATE' '$T/chain.pem') -eq 1 && test '$(der_sum "$T/chain.pem")' = '$(der_sum "$PKI/ca.pem")'"
+t_check "renew: the old chain kept as .old, the chain's mode kept ($(stat -c %a "$T/chain.pem"))" \
+    sh -c "cmp -s '$T/chain.pem.old' '$PKI/client.pem' && test \$(stat -c %a '$T/chain.pem') = 640"
 
 # The signer looks at its files at most once a second (docs/design.md).
 sleep 1.2
@@ -251,6 +259,24 @@ enrollment "fragmented answer: --submit gets a multi-kilobyte answer" big 0 $(su
 big=$(sed -n 's/.*answer stub \([0-9]*\) bytes/\1/p' "$SI_LOG" | tail -1)
 t_check "fragmented answer: ${big:-?} bytes, more than one 5840-byte fragment" \
     test "${big:-0}" -gt 11680
+# signing_chain from that chain (the CA's certificate 25 times): written once.
+cp "$PKI/client.pem" "$T/chain2.pem" && rm -f "$T/chain2.pem.old"
+enroll_conf "$T/bigchain.conf" "$SI_EPM_PORT" "signing_chain = $T/chain2.pem"
+"$ENROLL" -c "$T/bigchain.conf" renew --force >"$T/bigchain.out" 2>&1
+rc=$?
+t_check "signing_chain from a chain holding the CA's certificate 25 times: renewed ($rc), the CA's certificate written once" \
+    sh -c "test $rc -eq 0 && test \$(grep -c 'BEGIN CERTIFICATE' '$T/chain2.pem') -eq 1 && test '$(der_sum "$T/chain2.pem")' = '$(der_sum "$PKI/ca.pem")'"
+t_stop "$SI_PID"
+
+# ---- a CA chain with no path to a root -------------------------------------
+standin_start leaf --leaf-chain || t_fail "stand-in (chain without the CA) starts"
+cp "$PKI/client.pem" "$T/chain2.pem" && rm -f "$T/chain2.pem.old"
+enroll_conf "$T/leafchain.conf" "$SI_EPM_PORT" "signing_chain = $T/chain2.pem"
+before=$(serial_of "$PKI/sign-rsa.pem")
+"$ENROLL" -c "$T/leafchain.conf" renew --force >"$T/leafchain.out" 2>&1
+rc=$?
+t_check "a CA chain without the issuer: the certificate renewed ($rc), signing_chain left as it is, a warning ($(grep -m1 'chain' "$T/leafchain.out"))" \
+    sh -c "test $rc -eq 0 && test '$(serial_of "$PKI/sign-rsa.pem")' != '$before' && cmp -s '$T/chain2.pem' '$PKI/client.pem' && grep -q 'no usable chain' '$T/leafchain.out' && test ! -e '$T/chain2.pem.old'"
 t_stop "$SI_PID"
 
 # ---- pending, then issued ------------------------------------------------
@@ -353,23 +379,47 @@ for lv in connect:2 none:0; do
 done
 
 # ---- a key in a PKCS#11 token (SoftHSM2) -------------------------------
+# hsm_renew NAME URI: renew --force of NAME.pem with its key in the token at
+# URI; sets rc; leaves $T/NAME.out, the token's private keys in $T/NAME.keys
+# and `otpcep --check-config` in $T/NAME.check.
+hsm_renew() {
+	enroll_conf "$T/$1.conf" "$MAIN_EPM" "signing_cert = $PKI/$1.pem" \
+	    "signing_key = $2" "signing_key_password_file = $PKI_P11_PIN_FILE"
+	"$ENROLL" -c "$T/$1.conf" renew --force >"$T/$1.out" 2>&1
+	rc=$?
+	GNUTLS_PIN=4711 p11tool --provider "$PKI_SOFTHSM_MODULE" --login \
+	    --list-privkeys "pkcs11:token=otpcep-test" >"$T/$1.keys" 2>&1
+	"$OTPCEP" --check-config -c "$T/$1.conf" >"$T/$1.check" 2>&1
+}
 pki_key hsm rsa && pki_issue hsm hsm && pki_softhsm hsm ||
     t_fail "SoftHSM2 token with the signing key"
-enroll_conf "$T/hsm.conf" "$MAIN_EPM" "signing_cert = $PKI/hsm.pem" \
-    "signing_key = $PKI_P11_URI" "signing_key_password_file = $PKI_P11_PIN_FILE"
 hsm_old=$(serial_of "$PKI/hsm.pem")
-"$ENROLL" -c "$T/hsm.conf" renew --force >"$T/hsm.out" 2>&1
-rc=$?
+hsm_renew hsm "$PKI_P11_URI"
 t_check "PKCS#11: renewed, the new key made in the token ($(grep -m1 'in the token' "$T/hsm.out"))" \
     sh -c "test $rc -eq 0 && grep -q 'new RSA key made in the token' '$T/hsm.out' && test '$(serial_of "$PKI/hsm.pem")' != '$hsm_old'"
-GNUTLS_PIN=4711 p11tool --provider "$PKI_SOFTHSM_MODULE" --login --list-privkeys \
-    "pkcs11:token=otpcep-test" >"$T/hsm.keys" 2>&1
 t_check "PKCS#11: the token holds the new key as 'hsm' and the old one as 'hsm.old', nothing else" \
     sh -c "grep -q 'Label: hsm\$' '$T/hsm.keys' && grep -q 'Label: hsm.old\$' '$T/hsm.keys' && test \$(grep -c 'Label:' '$T/hsm.keys') -eq 2"
 t_check "PKCS#11: no key file was written" sh -c "! ls '$PKI' | grep -q 'hsm.*\\(new\\|pending\\)'"
-"$OTPCEP" --check-config -c "$T/hsm.conf" >"$T/hsm.check" 2>&1
 t_check "PKCS#11: the responder's loader takes the new pair from the token ($(grep -m1 'signing certificate serial' "$T/hsm.check"))" \
     sh -c "grep -q \"serial $(serial_of "$PKI/hsm.pem").*in a PKCS#11 token\" '$T/hsm.check'"
+
+# A label RFC 7512 percent-encodes in the URI (a space and '%'): the key is
+# found, renewed and relabelled as the token holds the label, not as encoded.
+P11_LABEL='hsm key%'
+pki_key hsm2 rsa && pki_issue hsm2 hsm2 &&
+    GNUTLS_PIN=4711 p11tool --provider "$PKI_SOFTHSM_MODULE" --login --write \
+	--label "$P11_LABEL" --load-privkey "$PKI/hsm2.key" "pkcs11:token=otpcep-test" >/dev/null 2>&1 &&
+    GNUTLS_PIN=4711 p11tool --provider "$PKI_SOFTHSM_MODULE" --login --write \
+	--label "$P11_LABEL" --load-certificate "$PKI/hsm2.pem" "pkcs11:token=otpcep-test" >/dev/null 2>&1 ||
+    t_fail "SoftHSM2: a key labelled '$P11_LABEL'"
+hsm2_old=$(serial_of "$PKI/hsm2.pem")
+hsm_renew hsm2 "pkcs11:token=otpcep-test;object=hsm%20key%25;type=private?module-path=$PKI_SOFTHSM_MODULE"
+t_check "PKCS#11, label '$P11_LABEL' (object=hsm%20key%25): renewed ($rc: $(grep 'renew:' "$T/hsm2.out" | tail -1))" \
+    sh -c "test $rc -eq 0 && test '$(serial_of "$PKI/hsm2.pem")' != '$hsm2_old'"
+t_check "PKCS#11: the new key labelled '$P11_LABEL', the old '$P11_LABEL.old', nothing percent-encoded" \
+    sh -c "grep -q 'Label: hsm key%\$' '$T/hsm2.keys' && grep -q 'Label: hsm key%.old\$' '$T/hsm2.keys' && ! grep 'Label:' '$T/hsm2.keys' | grep -q '%2'"
+t_check "PKCS#11: the responder's loader takes the new pair through the encoded URI" \
+    grep -q "serial $(serial_of "$PKI/hsm2.pem").*in a PKCS#11 token" "$T/hsm2.check"
 
 # ---- CA unreachable: the old certificate signs until it expires -----------
 standin_start short --lifetime 15 || t_fail "stand-in (short lifetime) starts"

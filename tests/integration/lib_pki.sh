@@ -127,6 +127,8 @@ pki_p12() { # NAME
 	    --p12-name "$1" --password "$(cat "$PKI/$1.p12.pass")" --outder \
 	    --outfile "$PKI/$1.p12" >/dev/null 2>&1 ||
 	    { echo "pki_p12: certtool failed for $1" >&2; return 1; }
+	# A key file: at most 0640 at start-up and at every load (issue 11).
+	chmod 600 "$PKI/$1.p12"
 }
 
 pki_softhsm() { # NAME

@@ -165,6 +165,12 @@ got=$(query 'otpcep_request_failures_total{reason="otp_rejected"}')
 t_check "Prometheus: the rejected code counted as otp_rejected (got '$got')" [ "$got" = 1 ]
 wait_value 'otpcep_signing_certificate_not_after_timestamp_seconds' "$NOT_AFTER"
 t_check "Prometheus: the certificate's notAfter ($NOT_AFTER, got '$got')" [ "$got" = "$NOT_AFTER" ]
+got=$(query 'otpcep_signing_reloads_total')
+t_check "Prometheus: the two renewals picked up (got '$got')" sh -c "[ -n '$got' ] && [ '$got' -ge 2 ]"
+got=$(query 'sum(otpcep_ldap_binds_total{result="ok"})')
+t_check "Prometheus: LDAP binds counted (got '$got')" sh -c "[ -n '$got' ] && [ '$got' -ge 1 ]"
+wait_value 'otpcep_workers_busy' 0
+t_check "Prometheus: no worker busy once all is answered (got '$got')" [ "$got" = 0 ]
 got=$(query 'up{job="otpcep"}')
 t_check "Prometheus: the target is up" [ "$got" = 1 ]
 t_stop "$PROM_PID"

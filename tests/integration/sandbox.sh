@@ -32,6 +32,10 @@ forbidden serve execve "serving process"
 forbidden serve fork "serving process"
 forbidden serve ptrace "serving process"
 forbidden serve write "serving process"
+# TIOCSTI would type into the operator's terminal, out of the sandbox.
+forbidden serve tiocsti "serving process"
+forbidden serve tiocsti-hi "serving process"
+forbidden signer tiocsti "signer process"
 forbidden signer execve "signer process"
 forbidden signer inet "signer process"
 forbidden signer fork "signer process"
@@ -135,6 +139,10 @@ if stack_responder drop "$STACK_DIR/drop.conf" && stack_web dropweb "$STACK_DIR/
 			test "$(field "$p" Uid)" = "65534 65534 65534 65534"
 		t_check "pid $p: Gid nogroup, no other group" \
 			test "$(field "$p" Gid)" = "65534 65534 65534 65534" -a "$(field "$p" Groups)" = "65534"
+		# Not dumpable after the drop (prctl(2): /proc/PID files of a
+		# non-dumpable process belong to root), whatever fs.suid_dumpable is.
+		t_check "pid $p: not dumpable as nobody (/proc/$p/mem owned by root)" \
+			test "$(stat -c %u "/proc/$p/mem")" = 0
 	done
 	locked "serving process as nobody" "$w"
 	locked "signer process as nobody" "$s"
