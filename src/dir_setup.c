@@ -152,7 +152,8 @@ dir_load_domains(struct dir *d, const struct config *cfg)
 			errors++;
 		}
 		for (j = 0; j < i; j++)
-			if (strcasecmp(d->suffixes[j].suffix, suf->suffix) == 0) {
+			/* As lookups compare suffixes (dir_name.c): Unicode case. */
+			if (utf8_caseless_eq(d->suffixes[j].suffix, suf->suffix)) {
 				log_err("%s: upn_suffix %s: given twice", d->path,
 				    suf->suffix);
 				errors++;

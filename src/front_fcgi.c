@@ -285,6 +285,8 @@ front_fcgi_run(struct server *srv)
 		front_listen_close(&l);
 		return 1;
 	}
+	/* Start-up is over: trouble no longer goes to a terminal too (log.c). */
+	log_started();
 	/* Signals go to the main thread only: block them before any thread. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

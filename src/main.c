@@ -166,7 +166,6 @@ main(int argc, char **argv)
 	} else if (front_cgi_detected()) {
 		ret = server_lockdown(&srv) != 0 ? 1 : front_cgi_run(&srv);
 	} else if (metrics_http_start(cfg, server_health_refresh, &srv, &mh) == 0) {
-		log_started();
 		ret = front_fcgi_run(&srv);
 		metrics_http_stop(mh);
 	}

@@ -9,6 +9,7 @@
  * read (XXE, billion laughs); libxml2's default depth and size limits stay on
  * (no XML_PARSE_HUGE), and the body is already bounded by max_request_bytes.
  */
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,49 @@ msg_x(const char *s)
 #define MSG_PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | \
 	XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS)
 
+/* libxml2's free(): the block is wiped first (see msg_init). */
+static void
+msg_xml_free(void *p)
+{
+	if (p == NULL)
+		return;
+	secret_wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+/* libxml2's realloc(): a copy, so that the old block is wiped, not left. */
+static void *
+msg_xml_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (p == NULL)
+		return malloc(n);
+	if ((q = malloc(n)) == NULL)
+		return NULL;
+	old = malloc_usable_size(p);
+	memcpy(q, p, old < n ? old : n);
+	msg_xml_free(p);
+	return q;
+}
+
+static char *
+msg_xml_strdup(const char *s)
+{
+	return strdup(s);
+}
+
 void
 msg_init(void)
 {
+	/*
+	 * Issue 11: libxml2 copies the request body into its input buffer and
+	 * the one-time password into the attribute's text node, and frees both
+	 * without clearing them. Every block libxml2 frees or outgrows is
+	 * wiped first (glibc's malloc_usable_size gives its size).
+	 */
+	xmlMemSetup(msg_xml_free, malloc, msg_xml_realloc, msg_xml_strdup);
 	/* Once, before the workers start: libxml2's global state. */
 	xmlInitParser();
 }

@@ -52,10 +52,12 @@ static const char *const sandbox_common[] = {
 	"nanosleep", "clock_nanosleep", "getrandom",
 	/* signals: SIGHUP, SIGTERM, the SIGSYS handler itself */
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait",
-	"sigaltstack", "tgkill", "getpid", "gettid", "getppid",
+	"sigaltstack", "getpid", "gettid", "getppid",
+	/* tgkill: own threads only (sandbox_arg_rules) */
 	/* identity checks (GnuTLS, getpwuid in libraries), limits */
 	"getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
-	"uname", "prlimit64", "sysinfo", "sched_yield", "sched_getaffinity",
+	"uname", "sysinfo", "sched_yield", "sched_getaffinity",
+	/* prlimit64: own limits only (sandbox_arg_rules) */
 	"restart_syscall", "exit", "exit_group",
 	/* Files by name (openat: see sandbox_arg_rules), directories. */
 	"access", "faccessat", "faccessat2", "getdents64", "readlink",
@@ -236,6 +238,17 @@ sandbox_arg_rules(scmp_filter_ctx ctx, enum sandbox_role role)
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0)
 		return r;
 	if ((r = sandbox_ioctl_rules(ctx)) < 0)
+		return r;
+	/*
+	 * The serving process, the monitor and the signer run as the same
+	 * user: a taken-over process must not signal the others (tgkill) or
+	 * change their limits (prlimit64: no descriptors for the signer's
+	 * next reload). Its own: raise(), pthread_kill(), get/setrlimit (pid 0).
+	 */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
+	    SCMP_A0(SCMP_CMP_EQ, 0))) < 0)
 		return r;
 	/* A PKCS#11 module (SoftHSM2) reads and writes its token files. */
 	if (role == SANDBOX_SIGNER_PKCS11)

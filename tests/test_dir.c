@@ -315,6 +315,8 @@ test_startup_checks(void **state)
 	(void)state;
 	expect_refused("upn_suffix = other.example DOMAIN9\n");
 	expect_refused("upn_suffix = corp.example DOMAIN2\n");		/* twice */
+	/* twice, in another case: compared as lookups compare it (Unicode) */
+	expect_refused("upn_suffix = BÜCHER.example DOMAIN1\n");
 	expect_refused("upn_suffix = a@b DOMAIN1\n");
 	expect_refused("domain = DOMAIN3 not a dn\n");
 	expect_refused("domain = domain1 DC=other\n");			/* twice */

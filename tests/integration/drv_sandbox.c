@@ -11,6 +11,8 @@
  *   tiocsti    types a character into its controlling terminal (a pty
  *              made before) with ioctl(TIOCSTI)
  *   tiocsti-hi the same with bits above the 32 the kernel reads
+ *   tgkill     signal 0 to its parent (another process of the same user)
+ *   prlimit    read its parent's RLIMIT_NOFILE with prlimit(2)
  * Before entering it prints "CALL NAME NR N", N the call's number here.
  * Each forbidden call must kill the process by SIGSYS with one line on stderr.
  */
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -66,6 +69,15 @@ allowed(enum sandbox_role role)
 	free(p);
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) < 0)
 		return 1;
+	/* Its own limits and threads stay reachable. */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+		    setrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+		    pthread_kill(pthread_self(), 0) != 0)
+			return 1;
+	}
 	/* Other ioctl requests stay allowed (libfcgi, libldap, stdio). */
 	if (ioctl(fd, FIONBIO, &(int){ 1 }) != 0) {
 		close(fd);
@@ -130,7 +142,8 @@ main(int argc, char **argv)
 	printf("CALL %s NR %d\n", call, seccomp_syscall_resolve_name(
 	    strcmp(call, "inet") == 0 ? "socket" : strcmp(call, "fork") == 0 ?
 	    "clone" : strcmp(call, "write") == 0 ? "openat" :
-	    strncmp(call, "tiocsti", 7) == 0 ? "ioctl" : call));
+	    strncmp(call, "tiocsti", 7) == 0 ? "ioctl" :
+	    strcmp(call, "prlimit") == 0 ? "prlimit64" : call));
 	/* A controlling terminal of our own, on which TIOCSTI would work. */
 	if (strncmp(call, "tiocsti", 7) == 0 && (tty = drv_ctty()) < 0)
 		return 4;
@@ -156,7 +169,13 @@ main(int argc, char **argv)
 	}
 	else if (strcmp(call, "ptrace") == 0)
 		(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
-	else if (strcmp(call, "tiocsti") == 0)
+	else if (strcmp(call, "tgkill") == 0)
+		(void)syscall(SYS_tgkill, getppid(), getppid(), 0);
+	else if (strcmp(call, "prlimit") == 0) {
+		struct rlimit rl;
+
+		(void)prlimit(getppid(), RLIMIT_NOFILE, NULL, &rl);
+	} else if (strcmp(call, "tiocsti") == 0)
 		(void)ioctl(tty, TIOCSTI, "x");
 	else if (strcmp(call, "tiocsti-hi") == 0)
 		(void)syscall(SYS_ioctl, tty, (unsigned long)TIOCSTI |
