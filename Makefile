@@ -6,7 +6,7 @@
 #                   (installs the test set too when root)
 #   make check-unit the unit tests alone (build set only)
 #   make demo       the whole flow on 127.0.0.1 (scripts/demo.sh)
-#   make valgrind   unit tests under valgrind
+#   make valgrind   unit tests and a Success request under valgrind
 #   make SAN=1 check  the same with AddressSanitizer and UBSan
 #   make SAN=thread check  the same with ThreadSanitizer
 #   make install    PREFIX=/usr/local DESTDIR= (see the directories below)
@@ -40,7 +40,18 @@ WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 ifeq ($(SAN),thread)
 SANFLAGS = -fsanitize=thread -fno-omit-frame-pointer
 else ifdef SAN
-SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
+# UBSan stops at the first report (exit non-zero), as ASan does: a test
+# that runs into undefined behaviour fails instead of printing and passing.
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+endif
+# The sanitizer flags the objects were built with: switching SAN (none, 1,
+# thread) rebuilds everything instead of linking objects of another kind.
+# (Goals that compile nothing leave the stamp alone.)
+FLAGS_STAMP = build/.sanflags
+ifneq ($(filter-out lint dist clean uninstall,$(or $(MAKECMDGOALS),all)),)
+$(shell mkdir -p build && { echo '$(SANFLAGS)' | cmp -s - $(FLAGS_STAMP) || \
+	echo '$(SANFLAGS)' >$(FLAGS_STAMP); })
 endif
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) \
 	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(RPC_CFLAGS)
@@ -101,11 +112,11 @@ build/gen/%_asn1tab.c: src/asn/%.asn | $(DEPS_OK)
 	@mkdir -p build/gen
 	asn1Parser -o $@ -n $*_asn1_tab $<
 
-build/obj/%.o: src/%.c | $(DEPS_OK) $(ASN_GEN)
+build/obj/%.o: src/%.c $(FLAGS_STAMP) | $(DEPS_OK) $(ASN_GEN)
 	@mkdir -p build/obj
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-build/obj/%_asn1tab.o: build/gen/%_asn1tab.c
+build/obj/%_asn1tab.o: build/gen/%_asn1tab.c $(FLAGS_STAMP)
 	@mkdir -p build/obj
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
@@ -144,7 +155,7 @@ build/bin/%: $$(wildcard src/%/*.c) build/libotpcep.a | $(DEPS_OK)
 
 tests: $(TEST_BIN) $(DRV_BIN) $(PRELOAD_SO)
 
-build/tests/preload_%.so: tests/integration/preload_%.c | $(DEPS_OK)
+build/tests/preload_%.so: tests/integration/preload_%.c $(FLAGS_STAMP) | $(DEPS_OK)
 	@mkdir -p build/tests
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -fPIC -shared -o $@ $<
 
@@ -175,9 +186,12 @@ check: all $(TEST_DEPS_OK) $(TEST_BIN) $(DRV_BIN) $(PRELOAD_SO)
 check-unit: all $(TEST_BIN)
 	@tests/run.sh --unit-only $(TEST_BIN)
 
-valgrind: all $(TEST_DEPS_OK) $(TEST_BIN)
+# ...then a Success request through the workers' handler_serve() against
+# the real slapd and FreeRADIUS (tests/valgrind/success.sh).
+valgrind: all $(TEST_DEPS_OK) $(TEST_BIN) build/bench/bench_request
 	@VALGRIND="valgrind -q --leak-check=full --error-exitcode=99" \
 		tests/run.sh --unit-only $(TEST_BIN)
+	@OTPCEP_TOP=$(CURDIR) bash tests/valgrind/success.sh
 
 # Fuzzing with libFuzzer (needs clang and libclang-rt-14-dev): every
 # tests/fuzz/fuzz_X.c runs for FUZZ_SECONDS on the whole library, built

@@ -7,6 +7,7 @@
 #ifndef OTPCEP_CONFIG_H
 #define OTPCEP_CONFIG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -132,6 +133,14 @@ void config_free(struct config *cfg);
 
 /* The line where key was first set in cfg's file; 0 when it was not set. */
 unsigned config_line(const struct config *cfg, const char *key);
+
+/*
+ * Logs one configuration problem at error level as "file:line: message", or
+ * "file: message" when line is 0: the parser and the file checks report
+ * every problem this way (OpenSMTPD style).
+ */
+void config_vreport(const char *file, unsigned line, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
 
 /*
  * The file-stage checks (src/config_files.c): every file the configuration

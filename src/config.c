@@ -174,19 +174,26 @@ static void
 config_error(struct parse_state *st, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+void
+config_vreport(const char *file, unsigned line, const char *fmt, va_list ap)
+{
+	char msg[768];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line)
+		log_err("%s:%u: %s", file, line, msg);
+	else
+		log_err("%s: %s", file, msg);
+}
+
 static void
 config_error(struct parse_state *st, unsigned line, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	config_vreport(st->name, line, fmt, ap);
 	va_end(ap);
-	if (line)
-		log_err("%s:%u: %s", st->name, line, msg);
-	else
-		log_err("%s: %s", st->name, msg);
 	st->errors++;
 }
 

@@ -43,16 +43,11 @@ files_problem(struct files_state *fs, unsigned line, const char *fmt, ...)
 static void
 files_problem(struct files_state *fs, unsigned line, const char *fmt, ...)
 {
-	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	config_vreport(fs->cfg->path, line, fmt, ap);
 	va_end(ap);
-	if (line)
-		log_err("%s:%u: %s", fs->cfg->path, line, msg);
-	else
-		log_err("%s: %s", fs->cfg->path, msg);
 	fs->problems++;
 }
 

@@ -273,17 +273,20 @@ metrics_ldap_down(size_t i)
 void
 metrics_signing_cert(time_t not_after, const char *serial_hex)
 {
+	char tmp[sizeof(sh->serial)];
 	uint32_t seq;
 
 	if (sh == NULL)
 		return;
+	snprintf(tmp, sizeof(tmp), "%s", serial_hex ? serial_hex : "");
 	/* A sequence lock: writers take it by making seq odd, readers retry. */
 	do {
 		seq = __atomic_load_n(&sh->serial_seq, __ATOMIC_ACQUIRE);
 	} while ((seq & 1) || !__atomic_compare_exchange_n(&sh->serial_seq,
 	    &seq, seq + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
-	snprintf(sh->serial, sizeof(sh->serial), "%s",
-	    serial_hex ? serial_hex : "");
+	/* Byte by byte, atomically: readers copy it at the same time. */
+	for (size_t i = 0; i < sizeof(tmp); i++)
+		SET(&sh->serial[i], tmp[i]);
 	SET(&sh->not_after, (int64_t)not_after);
 	__atomic_store_n(&sh->serial_seq, seq + 2, __ATOMIC_RELEASE);
 }
@@ -299,14 +302,20 @@ metrics_signing_reload(bool ok)
 static void
 read_serial(char *buf, size_t len, int64_t *not_after)
 {
+	size_t n = len < sizeof(sh->serial) ? len : sizeof(sh->serial);
 	uint32_t s1, s2;
 
+	/*
+	 * Every load of the data is atomic with acquire order, so none of them
+	 * can move after the second load of seq: no fence (which
+	 * ThreadSanitizer does not support) and no plain read racing the
+	 * writer's stores.
+	 */
 	do {
 		s1 = __atomic_load_n(&sh->serial_seq, __ATOMIC_ACQUIRE);
-		memcpy(buf, sh->serial, len < sizeof(sh->serial) ? len :
-		    sizeof(sh->serial));
-		*not_after = GET(&sh->not_after);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = __atomic_load_n(&sh->serial[i], __ATOMIC_ACQUIRE);
+		*not_after = __atomic_load_n(&sh->not_after, __ATOMIC_ACQUIRE);
 		s2 = __atomic_load_n(&sh->serial_seq, __ATOMIC_RELAXED);
 	} while ((s1 & 1) || s1 != s2);
 	buf[len - 1] = '\0';

@@ -24,6 +24,8 @@
 #include "../testutil.h"
 
 #define MAX_SECRETS 8
+#define SCAN_CHUNK (4UL << 20)
+#define SCAN_OVERLAP 4096UL
 
 struct secret_num {
 	const char *name;
@@ -155,10 +157,18 @@ scan_pid(long pid)
 			pp++;
 		if (perms[0] != 'r' || !wanted(pp) || hi - lo > (1UL << 30))
 			continue;
-		if ((buf = malloc(hi - lo)) == NULL)
+		/*
+		 * In pieces of SCAN_CHUNK that overlap by SCAN_OVERLAP (more
+		 * than any number's length), so that a large mapping (an
+		 * AddressSanitizer build has many) costs no more memory here.
+		 */
+		if ((buf = malloc(SCAN_CHUNK)) == NULL)
 			continue;
-		got = pread(mem, buf, hi - lo, (off_t)lo);
-		if (got > 0) {
+		for (unsigned long at = lo; at < hi; at += SCAN_CHUNK - SCAN_OVERLAP) {
+			size_t want = hi - at < SCAN_CHUNK ? hi - at : SCAN_CHUNK;
+
+			if ((got = pread(mem, buf, want, (off_t)at)) <= 0)
+				continue;
 			for (size_t i = 0; i < nsecrets; i++) {
 				if (memmem(buf, (size_t)got, secrets[i].be,
 				    secrets[i].len) != NULL)
@@ -167,6 +177,8 @@ scan_pid(long pid)
 				    secrets[i].len) != NULL)
 					seen[i][1] = 1;
 			}
+			if (want < SCAN_CHUNK)
+				break;
 		}
 		free(buf);
 	}

@@ -130,7 +130,8 @@ main(int argc, char **argv)
 	const char *call;
 	int tty = -1;
 
-	if (argc != 3) {
+	/* argv[2] != NULL also tells gcc's UBSan build that printf gets no NULL. */
+	if (argc != 3 || argv[1] == NULL || argv[2] == NULL) {
 		fprintf(stderr, "usage: drv_sandbox serve|signer|signer-pkcs11 CALL\n");
 		return 2;
 	}

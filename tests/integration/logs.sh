@@ -5,32 +5,11 @@
 # journal); the shipped fail2ban filter matches AuthenticationError lines and
 # nothing else (fail2ban-regex on real lines); a failing start by hand says why.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_slapd.sh"
-. "$(dirname "$0")/lib_radius.sh"
-G="$TOP/tests/data/golden"
-F="$TOP/tests/fixtures/golden"
-TEMPLATE=1.3.6.1.4.1.311.21.8.221803.1567394.12993454.3845153.13972217.75.15653661.6620273
+. "$(dirname "$0")/lib_golden.sh"
 
-slapd_start >/dev/null || { t_fail "slapd did not start"; t_done; }
-RADIUSD_USERS="$F/users" freeradius_start >/dev/null || { t_fail "FreeRADIUS did not start"; t_done; }
-install -m 0600 "$F/sign.key" "$T/sign.key"
-
-cat >"$T/otpcep.conf" <<CONF
-log = stderr
-require_https = no
-template = $TEMPLATE
-ldap_uri = $SLAPD_URI
-ldap_bind_dn = $SLAPD_BIND_DN
-ldap_password_file = $SLAPD_PW_FILE
-domain = DOMAIN1 DC=domain1,DC=corp,DC=company,DC=com
-radius_server = 127.0.0.1:$RADIUSD_PORT timeout_ms=300 retries=0
-radius_secret_file = $RADIUSD_SECRET_FILE
-radius_username = as-sent
-signing_cert = $F/sign.pem
-signing_key = $T/sign.key
-signing_digest = sha1
-ca = DC1.domain1.corp.company.com\\RootCA-DC1
-CONF
+golden_start || t_done
+golden_conf "$T/otpcep.conf" "require_https = no" \
+	"radius_server = 127.0.0.1:$RADIUSD_PORT timeout_ms=300 retries=0"
 
 # The body of example 4.1, and the same with another password.
 t_http_body "$G/4.1-request.http" "$T/ok.xml"

@@ -110,6 +110,11 @@ if stack_responder renew "$STACK_DIR/renew.conf" && stack_web renewweb "$STACK_D
 	t_check "after renewal: signed by the new certificate" \
 		sh -c "openssl x509 -in '$PKI/sign-rsa2.pem' -outform DER | cmp -s - '$T/r2.der'"
 	t_check "the same responder process" kill -0 "$renew_pid"
+	# A request that meets the renewal is built again with the new
+	# snapshot: its Success names no failure (the refused attempt's reason
+	# is dropped, src/cmc.c).
+	t_check "after renewal: no Success audited with a failure reason" \
+		sh -c "! grep -E 'status=Success reason=\"([^\"-]|-[^\"])' '$STACK_DIR/renew.log'"
 	"$TOP/build/bin/otpcep-ca" --check --in "$T/r2.p7" --trust "$PKI/ca.pem" \
 		--ca-cert "$PKI/demo-ca.pem" --ca-key "$PKI/demo-ca.key" >"$T/r2.ca" 2>&1
 	t_check "otpcep-ca verifies the renewed signature" test $? -eq 0
