@@ -34,7 +34,7 @@ fastcgi.server = ("/otpcep" => (( $2, "check-local" => "disable" )))
 CONF
 	t_start "lighttpd $1" "$T/$1/lighttpd.out" lighttpd -D -f "$T/$1/lighttpd.conf"
 	LIGHTTPD_PID=$T_LAST_PID
-	t_wait_port "$port" 10 || t_fail "lighttpd $1 did not start: $(cat "$T/$1/lighttpd.out" "$T/$1/error.log" 2>/dev/null)"
+	t_wait_port "$port" 30 || t_fail "lighttpd $1 did not start: $(cat "$T/$1/lighttpd.out" "$T/$1/error.log" 2>/dev/null)"
 	URL="http://127.0.0.1:$port/otpcep"
 }
 
@@ -46,12 +46,26 @@ post() { # OUT [curl args]: POSTs example 4.4
 		"$@" "$URL"
 }
 
+# serving LOG PID: waits (30 s, for a loaded machine) until the responder
+# says it serves; its socket is listening by then (front_fcgi.c), whereas a
+# Unix socket file exists from bind(), before listen(): a connection in
+# between is refused and lighttpd answers 503.
+serving() {
+	i=0
+	while ! grep -q 'serving FastCGI with' "$1" && kill -0 "$2" 2>/dev/null &&
+	    [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q 'serving FastCGI with' "$1"
+}
+
 # 1. The responder listens on a Unix socket of its own (`listen`).
 conf "$T/a.conf"
 echo "listen = unix:$T/a.sock" >>"$T/a.conf"
 t_start "otpcep (listen)" "$T/a.log" "$OTPCEP" -c "$T/a.conf"
 A_PID=$T_LAST_PID
-i=0; while [ ! -S "$T/a.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+serving "$T/a.log" "$A_PID" || t_fail "otpcep (listen) did not start: $(tail -n 3 "$T/a.log")"
 t_check "listen = unix: creates the socket" test -S "$T/a.sock"
 lighttpd_start a "\"socket\" => \"$T/a.sock\""
 post "$T/a1.out"
@@ -110,7 +124,7 @@ if command -v spawn-fcgi >/dev/null; then
 	conf "$T/c.conf"
 	t_start "spawn-fcgi" "$T/c.log" env OTPCEP_CONFIG="$T/c.conf" \
 		spawn-fcgi -n -s "$T/c.sock" -- "$OTPCEP"
-	i=0; while [ ! -S "$T/c.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	i=0; while [ ! -S "$T/c.sock" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 	lighttpd_start c "\"socket\" => \"$T/c.sock\""
 	post "$T/c1.out"
 	t_check_response "spawn-fcgi: 4.4 gets 200 OtherError" "$T/c1.out" 200 OtherError
@@ -122,7 +136,8 @@ tport=$(t_free_port)
 conf "$T/d.conf"
 echo "listen = 127.0.0.1:$tport" >>"$T/d.conf"
 t_start "otpcep (tcp)" "$T/d.log" "$OTPCEP" -c "$T/d.conf"
-t_wait_port "$tport" 5
+serving "$T/d.log" "$T_LAST_PID" || t_fail "otpcep (tcp) did not start: $(tail -n 3 "$T/d.log")"
+t_check "listen = 127.0.0.1:PORT: listens on $tport" t_wait_port "$tport" 1
 lighttpd_start d "\"host\" => \"127.0.0.1\", \"port\" => $tport"
 post "$T/d1.out"
 t_check_response "listen = 127.0.0.1:PORT: 4.4 gets 200 OtherError" "$T/d1.out" 200 OtherError
@@ -134,13 +149,13 @@ conf "$T/f.conf"
 t_start "socket activation" "$T/f.log" \
 	"$TOP/build/tests/drv_sdactivate" "$T/f.sock" "$T/f.pid" 2 "$OTPCEP" -c "$T/f.conf"
 F_PID=$T_LAST_PID
-i=0; while { [ ! -S "$T/f.sock" ] || [ ! -s "$T/f.pid" ]; } && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while { [ ! -S "$T/f.sock" ] || [ ! -s "$T/f.pid" ]; } && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 lighttpd_start f "\"socket\" => \"$T/f.sock\""
 post "$T/f1.out"
 t_check_response "socket activation: 4.4 gets 200 OtherError" "$T/f1.out" 200 OtherError
 first=$(cat "$T/f.pid")
 kill -TERM "$first"
-i=0; while [ "$(cat "$T/f.pid")" = "$first" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while [ "$(cat "$T/f.pid")" = "$first" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 t_check "socket activation: the first responder stopped cleanly" grep -q 'run 1 ended with status 0' "$T/f.log"
 post "$T/f2.out"
 t_check_response "socket activation: the next responder serves the same socket" "$T/f2.out" 200 OtherError
