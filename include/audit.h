@@ -14,11 +14,13 @@
 #include "otpcep.h"
 
 /*
- * Fills a->subject, a->upn and a->key_sha256 (escaped for the log) from the
- * PKCS#10 DER csr_der. Call it after step 1 accepted the request; fields it
- * cannot read stay empty. Never fails the request.
+ * Fills a->subject, a->upn (escaped for the log) and a->key_sha256 (the
+ * SHA-256 of the DER SubjectPublicKeyInfo spki) from the PKCS#10 that step 1
+ * accepted (csr_parse() calls it). A NULL field stays empty. Never fails the
+ * request.
  */
-void audit_request(struct audit *a, const uint8_t *csr_der, size_t csr_der_len);
+void audit_request(struct audit *a, const char *subject, size_t subject_len,
+    const char *upn, const uint8_t *spki, size_t spki_len);
 
 /* Fills a->client (escaped) from the client certificate's subject, or NULL. */
 void audit_client(struct audit *a, const char *subject_dn);

@@ -65,4 +65,26 @@ enum msext_result msext_template_name_decode(const uint8_t *der,
 enum msext_result msext_template_name_encode(const char *name, uint8_t **der,
     size_t *der_len);
 
+/*
+ * RFC 2985 5.4.2: the extensionRequest attribute's value (RFC 5280 4.1
+ * Extensions), decoded once. Each extension's extnID (dotted) and extnValue
+ * (the OCTET STRING's contents), the first max of them; more says there
+ * were more (the caller refuses those). An extnID longer than
+ * MSEXT_OID_MAX - 1 is MSEXT_MALFORMED.
+ */
+#define MSEXT_OID_MAX	128
+struct msext_extension {
+	char oid[MSEXT_OID_MAX];
+	uint8_t *value;
+	size_t value_len;
+};
+struct msext_extensions {
+	struct msext_extension *v;
+	size_t n;
+	bool more;
+};
+enum msext_result msext_extensions_decode(const uint8_t *der, size_t der_len,
+    size_t max, struct msext_extensions *out);
+void msext_extensions_free(struct msext_extensions *e);
+
 #endif

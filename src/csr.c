@@ -18,6 +18,7 @@
 #include <nettle/ecc.h>
 #include <nettle/ecc-curve.h>
 
+#include "audit.h"
 #include "config.h"
 #include "csr.h"
 #include "csr_dn.h"
@@ -33,8 +34,8 @@
 #define CSR_MAX_RSA_BITS	16384
 
 /*
- * GnuTLS decodes the whole extensionRequest again for each extension read,
- * so many tiny extensions would cost quadratic time before anyone has
+ * libtasn1 finds the n-th extension or attribute by walking the n before it,
+ * so many tiny ones would cost quadratic time before anyone has
  * authenticated. A Windows request has 6 extensions and 4 attributes.
  */
 #define CSR_MAX_EXTENSIONS	32
@@ -248,45 +249,43 @@ csr_note_once(char (*seen)[CSR_OID_MAX], unsigned i, unsigned max,
 }
 
 /*
- * Reads the extensions the policy needs: the two template extensions and the
+ * Reads the extensions the policy needs from the extensionRequest attribute's
+ * DER (RFC 2985 5.4.2), decoded once: the two template extensions and the
  * SAN. Each may appear once (RFC 5280 4.2); a duplicate could make the CA
  * read another value than this check did.
  */
 static enum csr_result
-csr_read_extensions(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
+csr_read_extensions(struct csr *csr, const uint8_t *der, size_t der_len,
+    struct audit *a)
 {
-	char oid[CSR_OID_MAX], seen[CSR_MAX_EXTENSIONS][CSR_OID_MAX];
-	size_t oid_len;
-	unsigned critical, i;
-	gnutls_datum_t data = { NULL, 0 };
+	char seen[CSR_MAX_EXTENSIONS][CSR_OID_MAX];
+	struct msext_extensions exts = { NULL, 0, false };
+	const struct msext_extension *x;
+	gnutls_datum_t data;
 	enum csr_result ret = CSR_MALFORMED;
 	long major, minor;
-	int rc;
+	unsigned i;
 
-	for (i = 0; ; i++) {
-		oid_len = sizeof(oid);
-		rc = gnutls_x509_crq_get_extension_info(crq, i, oid, &oid_len,
-		    &critical);
-		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (rc < 0) {
-			audit_reason(a, "step 1: request extensions are malformed");
-			return CSR_MALFORMED;
-		}
-		if (csr_note_once(seen, i, CSR_MAX_EXTENSIONS, oid, "extension",
-		    a) != CSR_OK)
-			return CSR_MALFORMED;
-		if (strcmp(oid, OID_MS_TEMPLATE_V2) != 0 &&
-		    strcmp(oid, OID_MS_TEMPLATE_NAME) != 0 &&
-		    strcmp(oid, OID_SAN) != 0)
-			continue;
-		if (gnutls_x509_crq_get_extension_data2(crq, i, &data) < 0) {
-			audit_reason(a, "step 1: extension %s is malformed", oid);
-			return CSR_MALFORMED;
-		}
-		if (strcmp(oid, OID_MS_TEMPLATE_V2) == 0) {
+	if (der == NULL)
+		return CSR_OK;		/* no extensionRequest: no extensions */
+	switch (msext_extensions_decode(der, der_len, CSR_MAX_EXTENSIONS,
+	    &exts)) {
+	case MSEXT_OK:
+		break;
+	case MSEXT_NOMEM:
+		return CSR_NOMEM;
+	default:
+		audit_reason(a, "step 1: request extensions are malformed");
+		return CSR_MALFORMED;
+	}
+	for (i = 0; i < exts.n; i++) {
+		x = &exts.v[i];
+		if (csr_note_once(seen, i, CSR_MAX_EXTENSIONS, x->oid,
+		    "extension", a) != CSR_OK)
+			goto cleanup;
+		if (strcmp(x->oid, OID_MS_TEMPLATE_V2) == 0) {
 			/* MS-WCCE 2.2.2.7.7.2 */
-			switch (msext_template_v2_decode(data.data, data.size,
+			switch (msext_template_v2_decode(x->value, x->value_len,
 			    &csr->template_oid, &major, &minor)) {
 			case MSEXT_OK:
 				break;
@@ -297,9 +296,9 @@ csr_read_extensions(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
 				audit_reason(a, "step 1: template extension (OID) is malformed");
 				goto cleanup;
 			}
-		} else if (strcmp(oid, OID_MS_TEMPLATE_NAME) == 0) {
+		} else if (strcmp(x->oid, OID_MS_TEMPLATE_NAME) == 0) {
 			/* MS-WCCE 2.2.2.7.7.1 */
-			switch (msext_template_name_decode(data.data, data.size,
+			switch (msext_template_name_decode(x->value, x->value_len,
 			    &csr->template_name)) {
 			case MSEXT_OK:
 				break;
@@ -310,17 +309,25 @@ csr_read_extensions(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
 				audit_reason(a, "step 1: template extension (name) is malformed");
 				goto cleanup;
 			}
-		} else {
+		} else if (strcmp(x->oid, OID_SAN) == 0) {
+			if (x->value_len > UINT32_MAX) {
+				audit_reason(a, "step 1: extension %s is malformed", x->oid);
+				goto cleanup;
+			}
+			data.data = x->value;
+			data.size = (unsigned)x->value_len;
 			if ((ret = csr_read_san(csr, &data, a)) != CSR_OK)
 				goto cleanup;
 			ret = CSR_MALFORMED;
 		}
-		gnutls_free(data.data);
-		data.data = NULL;
+	}
+	if (exts.more) {
+		audit_reason(a, "step 1: more than %u extensions", CSR_MAX_EXTENSIONS);
+		goto cleanup;
 	}
 	ret = CSR_OK;
 cleanup:
-	gnutls_free(data.data);
+	msext_extensions_free(&exts);
 	return ret;
 }
 
@@ -328,15 +335,19 @@ cleanup:
  * Reads the attributes: each type at most once (RFC 2986 leaves it open;
  * two would let the CA and this check read different ones), extensionRequest
  * and ClientInfo single-valued, ClientInfo decoded (MS-WCCE 2.2.2.7.4).
+ * The extensionRequest's DER, if there is one, goes to *ext (a new
+ * allocation for free(), read once for csr_read_extensions()).
  */
 static enum csr_result
-csr_read_attributes(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
+csr_read_attributes(struct csr *csr, gnutls_x509_crq_t crq, uint8_t **ext,
+    size_t *ext_len, struct audit *a)
 {
 	char oid[CSR_OID_MAX], seen[CSR_MAX_ATTRIBUTES][CSR_OID_MAX];
 	size_t oid_len, der_len;
 	uint8_t *der = NULL;
 	unsigned i;
 	enum csr_result ret = CSR_MALFORMED;
+	bool is_ext;
 	int rc;
 
 	for (i = 0; ; i++) {
@@ -362,20 +373,28 @@ csr_read_attributes(struct csr *csr, gnutls_x509_crq_t crq, struct audit *a)
 			audit_reason(a, "step 1: attribute %s has several values", oid);
 			return CSR_MALFORMED;
 		}
-		if (strcmp(oid, OID_MS_CLIENT_INFO) != 0)
-			continue;
+		is_ext = strcmp(oid, OID_EXTENSION_REQUEST) == 0;
 		der_len = 0;
 		rc = gnutls_x509_crq_get_attribute_by_oid(crq, oid, 0, NULL, &der_len);
 		if (rc != GNUTLS_E_SHORT_MEMORY_BUFFER || der_len == 0) {
-			audit_reason(a, "step 1: ClientInfo attribute is malformed");
+			audit_reason(a, "step 1: %s attribute is malformed",
+			    is_ext ? "extensionRequest" : "ClientInfo");
 			return CSR_MALFORMED;
 		}
 		if ((der = malloc(der_len)) == NULL)
 			return CSR_NOMEM;
 		if (gnutls_x509_crq_get_attribute_by_oid(crq, oid, 0, der,
 		    &der_len) < 0) {
-			audit_reason(a, "step 1: ClientInfo attribute is malformed");
+			audit_reason(a, "step 1: %s attribute is malformed",
+			    is_ext ? "extensionRequest" : "ClientInfo");
 			goto cleanup;
+		}
+		if (is_ext) {
+			/* RFC 2985 5.4.2; at most once (csr_note_once above) */
+			*ext = der;
+			*ext_len = der_len;
+			der = NULL;
+			continue;
 		}
 		switch (msext_client_info_decode(der, der_len, &csr->client_info)) {
 		case MSEXT_OK:
@@ -641,30 +660,83 @@ csr_check_template(const struct csr_template *t, const struct csr *csr,
 }
 
 /*
+ * Reads the identifier and length octets of the DER element at der (X.690
+ * 8.1.2-8.1.3: one-octet tag, definite length in minimal form, at most 4
+ * length octets): its tag, header size and contents length, which fit in
+ * der_len. False when they do not.
+ */
+static bool
+csr_der_head(const uint8_t *der, size_t der_len, uint8_t *tag, size_t *hdr,
+    size_t *len)
+{
+	size_t i, n;
+
+	if (der_len < 2 || (der[0] & 0x1f) == 0x1f)
+		return false;
+	*tag = der[0];
+	if (der[1] < 0x80) {
+		*len = der[1];
+		*hdr = 2;
+	} else {
+		n = der[1] & 0x7f;
+		if (n == 0 || n > 4 || der_len < 2 + n || der[2] == 0)
+			return false;
+		for (*len = 0, i = 0; i < n; i++)
+			*len = *len << 8 | der[2 + i];
+		if (*len < 0x80)
+			return false;
+		*hdr = 2 + n;
+	}
+	return *len <= der_len - *hdr;
+}
+
+/*
  * True when der is exactly one DER SEQUENCE (X.690 8.1.3, definite length,
  * minimal length octets). GnuTLS alone accepts some truncated inputs.
  */
 static bool
 csr_one_sequence(const uint8_t *der, size_t der_len)
 {
-	size_t len, hdr, i, n;
+	uint8_t tag;
+	size_t hdr, len;
 
-	if (der_len < 2 || der[0] != 0x30)
-		return false;
-	if (der[1] < 0x80) {
-		len = der[1];
-		hdr = 2;
-	} else {
-		n = der[1] & 0x7f;
-		if (n == 0 || n > 4 || der_len < 2 + n || der[2] == 0)
+	return csr_der_head(der, der_len, &tag, &hdr, &len) && tag == 0x30 &&
+	    len == der_len - hdr;
+}
+
+/*
+ * The subjectPKInfo element of the PKCS#10 DER (RFC 2986 4.1:
+ * CertificationRequest { certificationRequestInfo { version, subject,
+ * subjectPKInfo, ... }, ... }), for the audit line's key hash. Called after
+ * GnuTLS imported der, so a failure only leaves the field empty.
+ */
+static bool
+csr_spki(const uint8_t *der, size_t der_len, const uint8_t **spki,
+    size_t *spki_len)
+{
+	uint8_t tag;
+	size_t hdr, len, i;
+
+	/* into CertificationRequest, then certificationRequestInfo */
+	for (i = 0; i < 2; i++) {
+		if (!csr_der_head(der, der_len, &tag, &hdr, &len) || tag != 0x30)
 			return false;
-		for (len = 0, i = 0; i < n; i++)
-			len = len << 8 | der[2 + i];
-		if (len < 0x80)
-			return false;
-		hdr = 2 + n;
+		der += hdr;
+		der_len = len;
 	}
-	return len == der_len - hdr;
+	/* over version (INTEGER) and subject (SEQUENCE) */
+	for (i = 0; i < 2; i++) {
+		if (!csr_der_head(der, der_len, &tag, &hdr, &len) ||
+		    tag != (i == 0 ? 0x02 : 0x30))
+			return false;
+		der += hdr + len;
+		der_len -= hdr + len;
+	}
+	if (!csr_der_head(der, der_len, &tag, &hdr, &len) || tag != 0x30)
+		return false;
+	*spki = der;
+	*spki_len = hdr + len;
+	return true;
 }
 
 enum csr_result
@@ -675,6 +747,9 @@ csr_parse(const struct config *cfg, const struct csr_template *tmpl,
 	gnutls_x509_crq_t crq = NULL;
 	gnutls_datum_t d, dn = { NULL, 0 };
 	struct csr *csr = NULL;
+	uint8_t *ext = NULL;
+	size_t ext_len = 0, spki_len = 0;
+	const uint8_t *spki = NULL;
 	enum csr_result ret = CSR_MALFORMED;
 	int rc;
 
@@ -706,8 +781,8 @@ csr_parse(const struct config *cfg, const struct csr_template *tmpl,
 	}
 	if ((ret = csr_check_key(cfg->min_rsa_bits, crq, a)) != CSR_OK ||
 	    (ret = csr_check_signature(cfg, crq, a)) != CSR_OK ||
-	    (ret = csr_read_attributes(csr, crq, a)) != CSR_OK ||
-	    (ret = csr_read_extensions(csr, crq, a)) != CSR_OK)
+	    (ret = csr_read_attributes(csr, crq, &ext, &ext_len, a)) != CSR_OK ||
+	    (ret = csr_read_extensions(csr, ext, ext_len, a)) != CSR_OK)
 		goto cleanup;
 
 	/* the subject, as RDNs, its e-mail addresses taken apart */
@@ -739,12 +814,22 @@ csr_parse(const struct config *cfg, const struct csr_template *tmpl,
 	}
 	if ((ret = csr_check_template(tmpl, csr, a)) != CSR_OK)
 		goto cleanup;
+	/*
+	 * For the audit line: what this request asks to be co-signed, from
+	 * what step 1 read (importing the request again for it cost as much
+	 * as the rest of step 1).
+	 */
+	if (!csr_spki(der, der_len, &spki, &spki_len))
+		spki = NULL;
+	audit_request(a, (const char *)dn.data, dn.data != NULL ? dn.size : 0,
+	    csr->upns.n > 0 ? csr->upns.v[0] : NULL, spki, spki_len);
 	*out = csr;
 	csr = NULL;
 	ret = CSR_OK;
 cleanup:
 	if (ret == CSR_NOMEM)
 		audit_reason(a, "step 1: out of memory");
+	free(ext);
 	gnutls_free(dn.data);
 	if (crq != NULL)
 		gnutls_x509_crq_deinit(crq);

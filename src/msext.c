@@ -509,3 +509,75 @@ msext_template_name_encode(const char *name, uint8_t **der, size_t *der_len)
 	asn1_delete_structure(&node);
 	return r;
 }
+
+void
+msext_extensions_free(struct msext_extensions *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->n; i++)
+		free(e->v[i].value);
+	free(e->v);
+	e->v = NULL;
+	e->n = 0;
+	e->more = false;
+}
+
+/*
+ * RFC 2985 5.4.2, RFC 5280 4.1. One libtasn1 decode for the whole attribute:
+ * GnuTLS's gnutls_x509_crq_get_extension_info() decodes it again for every
+ * index, which made reading n extensions cost n decodes.
+ */
+enum msext_result
+msext_extensions_decode(const uint8_t *der, size_t der_len, size_t max,
+    struct msext_extensions *out)
+{
+	asn1_node node;
+	struct msext_extension *x;
+	char name[48];
+	int count = 0;
+	size_t i;
+	int len;
+	enum msext_result r;
+
+	memset(out, 0, sizeof(*out));
+	if ((node = msext_element("Microsoft.ExtensionRequest")) == NULL)
+		return MSEXT_NOMEM;
+	if ((r = msext_decode(&node, der, der_len)) != MSEXT_OK)
+		goto cleanup;
+	r = MSEXT_MALFORMED;
+	if (asn1_number_of_elements(node, "", &count) != ASN1_SUCCESS ||
+	    count < 0)
+		goto cleanup;
+	if ((size_t)count > max) {
+		out->more = true;
+		count = (int)max;
+	}
+	if (count > 0 && (out->v = calloc((size_t)count, sizeof(*out->v))) == NULL) {
+		r = MSEXT_NOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < (size_t)count; i++) {
+		x = &out->v[out->n];
+		snprintf(name, sizeof(name), "?%zu.extnID", i + 1);
+		len = (int)sizeof(x->oid);
+		if (asn1_read_value(node, name, x->oid, &len) != ASN1_SUCCESS ||
+		    len <= 0 || len >= (int)sizeof(x->oid) ||
+		    strlen(x->oid) + 1 != (size_t)len)
+			goto cleanup;
+		snprintf(name, sizeof(name), "?%zu.extnValue", i + 1);
+		if ((r = msext_read(node, name, &x->value, &x->value_len)) !=
+		    MSEXT_OK)
+			goto cleanup;
+		out->n++;
+		r = MSEXT_MALFORMED;
+	}
+	r = MSEXT_OK;
+cleanup:
+	asn1_delete_structure(&node);
+	if (r != MSEXT_OK)
+		msext_extensions_free(out);
+	return r;
+}

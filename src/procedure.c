@@ -141,8 +141,7 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 		fail_csr(a, cr);
 		goto done;
 	}
-	/* For the audit line: what this request asks to be co-signed. */
-	audit_request(a, req->cert_request, req->cert_request_len);
+	/* csr_parse() filled the audit line's subject, upn and key_sha256. */
 
 	/*
 	 * Step 1, the names that need no directory: a request for another user

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <gnutls/crypto.h>
 
 #include "config.h"
 #include "csr.h"
@@ -1069,6 +1070,63 @@ test_extension_count(void **state)
 	assert_int_equal(check(&g), CSR_MALFORMED);
 }
 
+/*
+ * The audit line's fields come from step 1's own reading (no second import):
+ * the subject, the first SAN UPN, and the SHA-256 of the request's DER
+ * SubjectPublicKeyInfo, the same as GnuTLS's export of the key gives.
+ */
+static void
+test_audit_fields(void **state)
+{
+	gnutls_privkey_t keys[2] = { rsa2048, ec256 };
+	struct csrgen g = good();
+	struct audit a;
+	struct csr *csr = NULL;
+	gnutls_pubkey_t pub;
+	gnutls_datum_t spki = { NULL, 0 };
+	unsigned char digest[32];
+	char hex[65];
+	uint8_t *der;
+	size_t der_len = 0, i, k;
+
+	(void)state;
+	g.upn[1] = "second@domain1.corp.company.com";
+	for (k = 0; k < 2; k++) {
+		g.key = keys[k];
+		der = csrgen_make(&g, &der_len);
+		assert_non_null(der);
+		memset(&a, 0, sizeof(a));
+		assert_int_equal(csr_parse(&cfg_oid, NULL, der, der_len, &csr, &a),
+		    CSR_OK);
+		assert_string_equal(a.upn, USER_UPN);
+		assert_non_null(strstr(a.subject, "CN=User 1"));
+		assert_int_equal(gnutls_pubkey_init(&pub), 0);
+		assert_int_equal(gnutls_pubkey_import_privkey(pub, keys[k], 0, 0), 0);
+		assert_int_equal(gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER,
+		    &spki), 0);
+		assert_int_equal(gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data,
+		    spki.size, digest), 0);
+		for (i = 0; i < sizeof(digest); i++)
+			snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+		assert_string_equal(a.key_sha256, hex);
+		gnutls_free(spki.data);
+		gnutls_pubkey_deinit(pub);
+		csr_free(csr);
+		free(der);
+	}
+	/* a refused request leaves them empty */
+	g.upn[0] = "other@domain1.corp.company.com";
+	g.template_oid = "1.2.3.4";
+	der = csrgen_make(&g, &der_len);
+	assert_non_null(der);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(csr_parse(&cfg_oid, NULL, der, der_len, &csr, &a),
+	    CSR_WRONG_TEMPLATE);
+	assert_string_equal(a.upn, "");
+	assert_string_equal(a.key_sha256, "");
+	free(der);
+}
+
 static void
 test_other_san_kinds(void **state)
 {
@@ -1084,6 +1142,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example_41_passes),
+		cmocka_unit_test(test_audit_fields),
 		cmocka_unit_test(test_example_41_other_user),
 		cmocka_unit_test(test_example_41_policy),
 		cmocka_unit_test(test_example_41_truncated),

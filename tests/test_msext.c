@@ -43,6 +43,106 @@ static const uint8_t seq_user[] = {
 	0x30, 0x06, 0x0c, 0x04, 'U', 's', 'e', 'r',
 };
 
+/*
+ * RFC 2985 5.4.2 extensionRequest: { 1.2.3, critical, 04 01 aa },
+ * { 2.5.29.17, 30 00 }.
+ */
+static const uint8_t ext_req[] = {
+	0x30, 0x17,
+	0x30, 0x0a, 0x06, 0x02, 0x2a, 0x03, 0x01, 0x01, 0xff, 0x04, 0x01, 0xaa,
+	0x30, 0x09, 0x06, 0x03, 0x55, 0x1d, 0x11, 0x04, 0x02, 0x30, 0x00,
+};
+
+static void
+test_extensions_decode(void **state)
+{
+	static const uint8_t empty[] = { 0x30, 0x00 };
+	struct msext_extensions e;
+
+	(void)state;
+	assert_int_equal(msext_extensions_decode(ext_req, sizeof(ext_req), 32,
+	    &e), MSEXT_OK);
+	assert_int_equal(e.n, 2);
+	assert_false(e.more);
+	assert_string_equal(e.v[0].oid, "1.2.3");
+	assert_int_equal(e.v[0].value_len, 1);
+	assert_int_equal(e.v[0].value[0], 0xaa);
+	assert_string_equal(e.v[1].oid, "2.5.29.17");
+	assert_int_equal(e.v[1].value_len, 2);
+	assert_memory_equal(e.v[1].value, "\x30\x00", 2);
+	msext_extensions_free(&e);
+	/* only the first max, and a flag for the rest */
+	assert_int_equal(msext_extensions_decode(ext_req, sizeof(ext_req), 1,
+	    &e), MSEXT_OK);
+	assert_int_equal(e.n, 1);
+	assert_true(e.more);
+	assert_string_equal(e.v[0].oid, "1.2.3");
+	msext_extensions_free(&e);
+	assert_int_equal(msext_extensions_decode(empty, sizeof(empty), 32, &e),
+	    MSEXT_OK);
+	assert_int_equal(e.n, 0);
+	assert_false(e.more);
+	msext_extensions_free(&e);
+}
+
+static void
+test_extensions_hostile(void **state)
+{
+	/* BER indefinite length, for the same two extensions */
+	static const uint8_t indefinite[] = {
+		0x30, 0x80,
+		0x30, 0x0a, 0x06, 0x02, 0x2a, 0x03, 0x01, 0x01, 0xff, 0x04, 0x01, 0xaa,
+		0x00, 0x00,
+	};
+	/* no extnValue; a SET instead of the SEQUENCE OF */
+	static const uint8_t no_value[] = {
+		0x30, 0x06, 0x30, 0x04, 0x06, 0x02, 0x2a, 0x03,
+	};
+	static const uint8_t set[] = { 0x31, 0x00 };
+	uint8_t buf[sizeof(ext_req) + 1], oid_der[200];
+	struct msext_extensions e;
+	size_t i, n;
+
+	(void)state;
+	assert_int_equal(msext_extensions_decode(indefinite, sizeof(indefinite),
+	    32, &e), MSEXT_MALFORMED);
+	assert_null(e.v);
+	assert_int_equal(msext_extensions_decode(no_value, sizeof(no_value), 32,
+	    &e), MSEXT_MALFORMED);
+	assert_int_equal(msext_extensions_decode(set, sizeof(set), 32, &e),
+	    MSEXT_MALFORMED);
+	assert_int_equal(msext_extensions_decode(NULL, 0, 32, &e),
+	    MSEXT_MALFORMED);
+	/* every truncation, and a trailing byte */
+	for (i = 0; i < sizeof(ext_req); i++)
+		assert_int_equal(msext_extensions_decode(ext_req, i, 32, &e),
+		    MSEXT_MALFORMED);
+	memcpy(buf, ext_req, sizeof(ext_req));
+	buf[sizeof(ext_req)] = 0;
+	assert_int_equal(msext_extensions_decode(buf, sizeof(buf), 32, &e),
+	    MSEXT_MALFORMED);
+	/* an extnID of 1.2.3.3.3...: 2 + 2 * 90 characters, over the 127 */
+	n = 0;
+	oid_der[n++] = 0x30;
+	oid_der[n++] = 0x81;
+	oid_der[n++] = 0;		/* filled below */
+	oid_der[n++] = 0x30;
+	oid_der[n++] = 0x81;
+	oid_der[n++] = 0;
+	oid_der[n++] = 0x06;
+	oid_der[n++] = 91;
+	oid_der[n++] = 0x2a;
+	for (i = 0; i < 90; i++)
+		oid_der[n++] = 0x03;
+	oid_der[n++] = 0x04;
+	oid_der[n++] = 0x00;
+	oid_der[5] = (uint8_t)(n - 6);
+	oid_der[2] = (uint8_t)(n - 3);
+	assert_int_equal(msext_extensions_decode(oid_der, n, 32, &e),
+	    MSEXT_MALFORMED);
+	assert_null(e.v);
+}
+
 static void
 test_client_info_example(void **state)
 {
@@ -415,6 +515,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_client_info_example),
+		cmocka_unit_test(test_extensions_decode),
+		cmocka_unit_test(test_extensions_hostile),
 		cmocka_unit_test(test_client_info_round_trip),
 		cmocka_unit_test(test_client_info_encode_refuses),
 		cmocka_unit_test(test_client_info_truncated),

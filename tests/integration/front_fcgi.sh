@@ -124,7 +124,7 @@ if command -v spawn-fcgi >/dev/null; then
 	conf "$T/c.conf"
 	t_start "spawn-fcgi" "$T/c.log" env OTPCEP_CONFIG="$T/c.conf" \
 		spawn-fcgi -n -s "$T/c.sock" -- "$OTPCEP"
-	i=0; while [ ! -S "$T/c.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	i=0; while [ ! -S "$T/c.sock" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 	lighttpd_start c "\"socket\" => \"$T/c.sock\""
 	post "$T/c1.out"
 	t_check_response "spawn-fcgi: 4.4 gets 200 OtherError" "$T/c1.out" 200 OtherError
@@ -149,13 +149,13 @@ conf "$T/f.conf"
 t_start "socket activation" "$T/f.log" \
 	"$TOP/build/tests/drv_sdactivate" "$T/f.sock" "$T/f.pid" 2 "$OTPCEP" -c "$T/f.conf"
 F_PID=$T_LAST_PID
-i=0; while { [ ! -S "$T/f.sock" ] || [ ! -s "$T/f.pid" ]; } && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while { [ ! -S "$T/f.sock" ] || [ ! -s "$T/f.pid" ]; } && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 lighttpd_start f "\"socket\" => \"$T/f.sock\""
 post "$T/f1.out"
 t_check_response "socket activation: 4.4 gets 200 OtherError" "$T/f1.out" 200 OtherError
 first=$(cat "$T/f.pid")
 kill -TERM "$first"
-i=0; while [ "$(cat "$T/f.pid")" = "$first" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while [ "$(cat "$T/f.pid")" = "$first" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 t_check "socket activation: the first responder stopped cleanly" grep -q 'run 1 ended with status 0' "$T/f.log"
 post "$T/f2.out"
 t_check_response "socket activation: the next responder serves the same socket" "$T/f2.out" 200 OtherError
