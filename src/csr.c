@@ -41,6 +41,8 @@
 #define CSR_MAX_EXTENSIONS	32
 #define CSR_MAX_ATTRIBUTES	16
 #define CSR_OID_MAX		128
+/* An attribute value's first read buffer: a Windows extensionRequest has ~400 bytes. */
+#define CSR_ATTR_GUESS		1024
 
 struct csr {
 	struct dir_dn subject;		/* without its emailAddress AVAs */
@@ -374,17 +376,19 @@ csr_read_attributes(struct csr *csr, gnutls_x509_crq_t crq, uint8_t **ext,
 			return CSR_MALFORMED;
 		}
 		is_ext = strcmp(oid, OID_EXTENSION_REQUEST) == 0;
-		der_len = 0;
-		rc = gnutls_x509_crq_get_attribute_by_oid(crq, oid, 0, NULL, &der_len);
-		if (rc != GNUTLS_E_SHORT_MEMORY_BUFFER || der_len == 0) {
-			audit_reason(a, "step 1: %s attribute is malformed",
-			    is_ext ? "extensionRequest" : "ClientInfo");
-			return CSR_MALFORMED;
-		}
-		if ((der = malloc(der_len)) == NULL)
+		/* one read when the value fits CSR_ATTR_GUESS (each read costs) */
+		if ((der = malloc(CSR_ATTR_GUESS)) == NULL)
 			return CSR_NOMEM;
-		if (gnutls_x509_crq_get_attribute_by_oid(crq, oid, 0, der,
-		    &der_len) < 0) {
+		der_len = CSR_ATTR_GUESS;
+		rc = gnutls_x509_crq_get_attribute_by_oid(crq, oid, 0, der, &der_len);
+		if (rc == GNUTLS_E_SHORT_MEMORY_BUFFER && der_len > CSR_ATTR_GUESS) {
+			free(der);
+			if ((der = malloc(der_len)) == NULL)
+				return CSR_NOMEM;
+			rc = gnutls_x509_crq_get_attribute_by_oid(crq, oid, 0, der,
+			    &der_len);
+		}
+		if (rc < 0 || der_len == 0) {
 			audit_reason(a, "step 1: %s attribute is malformed",
 			    is_ext ? "extensionRequest" : "ClientInfo");
 			goto cleanup;

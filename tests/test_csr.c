@@ -1066,8 +1066,11 @@ test_extension_count(void **state)
 	assert_int_equal(check(&g), CSR_OK);
 	g.extra_extensions = 31;
 	assert_int_equal(check(&g), CSR_MALFORMED);
+	assert_non_null(strstr(last_reason, "more than 32 extensions"));
+	/* an extensionRequest of several KiB: read in a second, larger read */
 	g.extra_extensions = 500;
 	assert_int_equal(check(&g), CSR_MALFORMED);
+	assert_non_null(strstr(last_reason, "more than 32 extensions"));
 }
 
 /*

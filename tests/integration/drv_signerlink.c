@@ -19,21 +19,7 @@
 #include "log.h"
 #include "signer_msg.h"
 #include "signer_proc.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-/*
- * make SAN=1: LeakSanitizer's check at exit stops the process's threads with
- * ptrace(2) from a clone(2) that the seccomp filters refuse (src/sandbox.c),
- * so it would kill every sandboxed process as it exits. The unit tests keep
- * LeakSanitizer, and `make valgrind` looks for leaks too.
- */
-const char *__asan_default_options(void);
-const char *
-__asan_default_options(void)
-{
-	return "detect_leaks=0";
-}
-#endif
+#include "sanitizer_opts.h"	/* make SAN=1: no LeakSanitizer exit check */
 
 static int fd;
 static uint64_t next_id = 100;

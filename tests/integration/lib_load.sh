@@ -17,6 +17,9 @@
 #   load_burst DIR N           N requests at once (curl --parallel) to $LOAD_URL,
 #                              each answer's body in DIR/rI, HTTP codes in DIR/codes
 #   load_count DIR             prints "SUCCESS OTHER" for a burst
+#   load_explain DIR           prints each answer that is not Success (HTTP
+#                              code, body, curl's error) and the responders'
+#                              non-Success audit lines and warnings
 #
 # The web servers speak plain HTTP on 127.0.0.1 (wrk has no client
 # certificates), so the responders run with require_https = no and
@@ -158,4 +161,25 @@ load_count() {
 	lc_ok=$(grep -l 'statusCode="Success"' "$1"/r* 2>/dev/null | wc -l)
 	lc_all=$(wc -l <"$1/codes")
 	echo "$lc_ok $((lc_all - lc_ok))"
+}
+
+# load_explain DIR: what the answers that were not Success were, so that a
+# failure under load says what it was (the HTTP code and body, curl's own
+# error, the responders' audit lines other than Success and their warnings).
+load_explain() {
+	le_i=0
+	while read -r le_code; do
+		le_i=$((le_i + 1))
+		grep -q 'statusCode="Success"' "$1/r$le_i" 2>/dev/null && continue
+		echo "  answer $le_i: HTTP $le_code, body: $(head -c 600 "$1/r$le_i" 2>/dev/null | tr '\n' ' ')"
+	done <"$1/codes"
+	[ -s "$1/curl.err" ] && sed 's/^/  curl: /' "$1/curl.err" | head -10
+	for le_log in "$T"/*.log; do
+		grep -v 'status=Success' "$le_log" | grep -E 'status=|warn|err|fail|timeout' |
+		    tail -10 | sed "s|^|  $(basename "$le_log"): |"
+	done
+	for le_log in "$T"/*/error.log; do
+		[ -s "$le_log" ] && tail -5 "$le_log" | sed "s|^|  $le_log: |"
+	done
+	return 0
 }

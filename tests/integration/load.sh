@@ -21,6 +21,7 @@ fi
 all_success() {
 	set -- "$1" "$2" "$3" "$(load_count "$2")"
 	t_check "$1: all $3 Success (Success, other: $4)" test "$4" = "$3 0"
+	[ "$4" = "$3 0" ] || load_explain "$2"
 }
 
 # --- 300 at once, 200 ms RADIUS, 32 workers: lighttpd, then nginx --------
@@ -64,6 +65,7 @@ set -- $(load_count "$T/k1")
 
 t_check "kill -9 of one of two instances mid-run: all 300 Success ($1 Success, $2 other)" \
 	test "$1 $2" = "300 0"
+[ "$1 $2" = "300 0" ] || load_explain "$T/k1"
 t_check "both instances had served (b: $b_served Success before the kill)" test "$b_served" -gt 0
 load_burst "$T/k2" 100
 all_success "nginx after the kill" "$T/k2" 100
