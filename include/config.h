@@ -36,6 +36,7 @@ struct config {
 
 	/* Responder and HTTP envelope (MS-OTPCE 2.1, 2.2) */
 	unsigned workers;
+	unsigned worker_threads;	/* 0: min(workers, FRONT_THREADS_DEFAULT) */
 	char *listen;			/* NULL: socket from the web server/systemd */
 	unsigned listen_backlog;	/* listen(2) backlog of our own socket */
 	struct config_list fastcgi_allowed_clients;	/* TCP peers allowed */

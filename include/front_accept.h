@@ -24,13 +24,24 @@ void front_accept_raise_nofile(unsigned workers);
 
 /* Starts the accept thread on l (which must outlive it); NULL after logging. */
 struct front_accept *front_accept_start(struct front_listener *l,
-    const struct config *cfg);
+    const struct config *cfg, unsigned threads);
 
 /*
  * Worker side: blocks until a connection is readable and returns it (the
  * caller owns it), or -1 once the front stops and nothing is left to serve.
  */
-int front_accept_take(struct front_accept *fa, bool *kept);
+int front_accept_take(struct front_accept *fa, bool *kept, void **resumed);
+
+/*
+ * Requests waiting for RADIUS without a thread (issue 10): a worker parks a
+ * request before handing it to the waiter (counted against `workers`), and
+ * unparks it if the waiter cannot take it; the waiter's callback resumes it,
+ * and front_accept_take() gives it to a worker (*resumed, before any new
+ * connection). At stop the workers go on until none is parked.
+ */
+void front_accept_park(struct front_accept *fa);
+void front_accept_unpark(struct front_accept *fa);
+void front_accept_resume(struct front_accept *fa, void *req);
 
 /* A connection the web server keeps open (FCGI_KEEP_CONN) comes back here. */
 void front_accept_give_back(struct front_accept *fa, int fd);

@@ -9,6 +9,7 @@
 #ifndef OTPCEP_RADIUS_H
 #define OTPCEP_RADIUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +79,28 @@ enum radius_result radius_authenticate(const struct radius *r,
     struct audit *a);
 
 /* The configured servers, in rank order (for otpcep --probe). */
+/*
+ * Step 3 without a waiting thread (issue 10): radius_auth_start() copies the
+ * name and password and sends to the first usable server (or finishes at
+ * once: not configured, no name). Until radius_auth_done(), the caller waits
+ * for radius_auth_fd() to be readable or radius_auth_deadline() (clock_ms())
+ * to pass, and calls radius_auth_run(); the descriptor changes when another
+ * server is asked (*exchange counts the sockets). radius_auth_wait() does
+ * that alone, blocking. NULL from start: out of memory (logged, audited).
+ * One thread at a time per radius_auth; the audit is written until done.
+ */
+struct radius_auth;
+struct radius_auth *radius_auth_start(const struct radius *r,
+    const char *user_name, const uint8_t *password, size_t password_len,
+    struct audit *a);
+bool radius_auth_done(const struct radius_auth *x);
+int radius_auth_fd(const struct radius_auth *x, unsigned *exchange);
+long long radius_auth_deadline(const struct radius_auth *x);
+void radius_auth_run(struct radius_auth *x, bool readable);
+void radius_auth_wait(struct radius_auth *x);
+enum radius_result radius_auth_result(const struct radius_auth *x);
+void radius_auth_free(struct radius_auth *x);
+
 size_t radius_server_count(const struct radius *r);
 const char *radius_server_name(const struct radius *r, size_t i);
 

@@ -89,6 +89,7 @@ static const struct key_enum log_values[] = {
 
 static const struct key_def keys[] = {
 	UINT(workers, 1, 4096),
+	UINT(worker_threads, 1, 4096),
 	STR(listen),
 	UINT(listen_backlog, 1, 65535),
 	LIST(fastcgi_allowed_clients),

@@ -59,6 +59,11 @@ struct front_accept {
 	size_t ready_head, ready_len, ready_cap;
 	struct front_conn *back;	/* kept connections given back */
 	size_t back_len, back_cap;
+	void **resume;			/* parked requests done waiting, FIFO ring */
+	size_t resume_head, resume_len, resume_cap;
+	unsigned threads;	/* worker threads */
+	unsigned capacity;	/* workers: requests in progress at most */
+	unsigned parked;	/* requests waiting for RADIUS, or resumed */
 	unsigned idle;		/* workers waiting in front_accept_take */
 	bool starved;		/* the thread waits for a free worker */
 	bool stopping;		/* SIGTERM */
@@ -348,6 +353,25 @@ front_loop_prepare(struct front_accept *fa, struct front_loop *lp,
 	return n;
 }
 
+/*
+ * How many more connections to accept (called with mu held): a few beyond
+ * the free threads, and within `workers` requests in progress, those
+ * waiting for RADIUS (parked) included. The rest waits in the backlog.
+ */
+static size_t
+front_room(const struct front_accept *fa, size_t in_hand)
+{
+	size_t by_threads = (size_t)fa->idle + FRONT_ACCEPT_AHEAD;
+	size_t busy = (size_t)(fa->threads - fa->idle) + fa->parked + in_hand;
+	size_t by_capacity = (size_t)fa->capacity + FRONT_ACCEPT_AHEAD;
+
+	if (by_threads <= in_hand || by_capacity <= busy)
+		return 0;
+	by_threads -= in_hand;
+	by_capacity -= busy;
+	return by_threads < by_capacity ? by_threads : by_capacity;
+}
+
 static void *
 front_accept_loop(void *arg)
 {
@@ -374,8 +398,7 @@ front_accept_loop(void *arg)
 		}
 		fa->back_len = 0;
 		in_hand = fa->ready_len + lp.fresh;
-		if (fa->idle + FRONT_ACCEPT_AHEAD > in_hand)
-			room = fa->idle + FRONT_ACCEPT_AHEAD - in_hand;
+		room = front_room(fa, in_hand);
 		fa->starved = room == 0;
 		pthread_mutex_unlock(&fa->mu);
 
@@ -443,7 +466,8 @@ front_accept_loop(void *arg)
 }
 
 struct front_accept *
-front_accept_start(struct front_listener *l, const struct config *cfg)
+front_accept_start(struct front_listener *l, const struct config *cfg,
+    unsigned threads)
 {
 	struct front_accept *fa;
 	int fl;
@@ -455,6 +479,8 @@ front_accept_start(struct front_listener *l, const struct config *cfg)
 	fa->l = l;
 	fa->wake = -1;
 	fa->timeout_ms = cfg->fastcgi_timeout_ms;
+	fa->threads = threads;
+	fa->capacity = cfg->workers > threads ? cfg->workers : threads;
 	pthread_mutex_init(&fa->mu, NULL);
 	pthread_cond_init(&fa->cv, NULL);
 	if ((fa->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
@@ -483,19 +509,30 @@ fail:
 }
 
 int
-front_accept_take(struct front_accept *fa, bool *kept)
+front_accept_take(struct front_accept *fa, bool *kept, void **resumed)
 {
 	int fd = -1;
 
+	*resumed = NULL;
 	pthread_mutex_lock(&fa->mu);
 	fa->idle++;
 	if (fa->starved) {
 		fa->starved = false;
 		front_wake(fa);
 	}
-	while (fa->ready_len == 0 && !fa->done)
+	/* At stop: on until nothing is queued, nor waiting for RADIUS. */
+	while (fa->ready_len == 0 && fa->resume_len == 0 &&
+	    !(fa->done && fa->parked == 0))
 		pthread_cond_wait(&fa->cv, &fa->mu);
-	if (fa->ready_len > 0) {
+	if (fa->resume_len > 0) {
+		/* Requests begun are finished before new ones are begun. */
+		*resumed = fa->resume[fa->resume_head];
+		fa->resume_head = (fa->resume_head + 1) % fa->resume_cap;
+		fa->resume_len--;
+		fa->parked--;
+		if (fa->done && fa->parked == 0)
+			pthread_cond_broadcast(&fa->cv);
+	} else if (fa->ready_len > 0) {
 		fd = fa->ready[fa->ready_head].fd;
 		*kept = fa->ready[fa->ready_head].kept;
 		fa->ready_head = (fa->ready_head + 1) % fa->ready_cap;
@@ -504,6 +541,55 @@ front_accept_take(struct front_accept *fa, bool *kept)
 	fa->idle--;
 	pthread_mutex_unlock(&fa->mu);
 	return fd;
+}
+
+void
+front_accept_park(struct front_accept *fa)
+{
+	pthread_mutex_lock(&fa->mu);
+	fa->parked++;
+	pthread_mutex_unlock(&fa->mu);
+}
+
+void
+front_accept_unpark(struct front_accept *fa)
+{
+	pthread_mutex_lock(&fa->mu);
+	fa->parked--;
+	if (fa->done && fa->parked == 0)
+		pthread_cond_broadcast(&fa->cv);
+	pthread_mutex_unlock(&fa->mu);
+}
+
+void
+front_accept_resume(struct front_accept *fa, void *req)
+{
+	pthread_mutex_lock(&fa->mu);
+	if (fa->resume_len == fa->resume_cap) {
+		/* Never fails for want of room: parked requests are counted. */
+		size_t n = fa->resume_cap ? fa->resume_cap * 2 : 64, i;
+		void **p = malloc(n * sizeof(*p));
+
+		while (p == NULL) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+			pthread_mutex_unlock(&fa->mu);
+			log_err("FastCGI: out of memory queueing a request");
+			nanosleep(&ts, NULL);
+			pthread_mutex_lock(&fa->mu);
+			p = malloc(n * sizeof(*p));
+		}
+		for (i = 0; i < fa->resume_len; i++)
+			p[i] = fa->resume[(fa->resume_head + i) % fa->resume_cap];
+		free(fa->resume);
+		fa->resume = p;
+		fa->resume_cap = n;
+		fa->resume_head = 0;
+	}
+	fa->resume[(fa->resume_head + fa->resume_len) % fa->resume_cap] = req;
+	fa->resume_len++;
+	pthread_cond_signal(&fa->cv);
+	pthread_mutex_unlock(&fa->mu);
 }
 
 void
@@ -549,6 +635,7 @@ front_accept_free(struct front_accept *fa)
 		close(fa->back[i].fd);
 	free(fa->ready);
 	free(fa->back);
+	free(fa->resume);
 	if (fa->wake >= 0)
 		close(fa->wake);
 	pthread_cond_destroy(&fa->cv);

@@ -29,6 +29,8 @@
 #include "handler.h"
 #include "log.h"
 #include "metrics.h"
+#include "radius.h"
+#include "radius_wait.h"
 #include "secret.h"
 #include "server.h"
 #include "signer.h"
@@ -44,6 +46,7 @@
 struct fcgi_worker {
 	struct worker w;
 	struct front_accept *fa;
+	struct radius_waiter *waiter;
 	pthread_t thread;
 	bool started;
 };
@@ -109,30 +112,6 @@ front_fcgi_wipe_stream(const FCGX_Request *r, FCGX_Stream *in)
 		    "one; its input buffer is freed without being wiped");
 }
 
-/* Serves one accepted request; a peer that went away is only logged. */
-static void
-front_fcgi_serve(struct worker *w, FCGX_Request *r)
-{
-	struct http_request req = { 0 };
-	struct http_response resp;
-	char head[512];
-	int n;
-
-	metrics_worker_busy(1);
-	front_env_request(&req, front_fcgi_getenv, r);
-	req.read_body = front_fcgi_read;
-	req.read_ctx = r;
-	handler_serve(w, &req, &resp);
-	n = http_format_head(&resp, false, head, sizeof(head));
-	if (n < 0 || FCGX_PutStr(head, n, r->out) != n ||
-	    (resp.body_len > 0 && FCGX_PutStr(resp.body, (int)resp.body_len,
-	    r->out) != (int)resp.body_len) || FCGX_FFlush(r->out) != 0)
-		log_warnx("worker %u: the web server went away before the "
-		    "response was written", w->index);
-	http_response_free(&resp);
-	metrics_worker_busy(-1);
-}
-
 /*
  * A kept connection (FCGI_KEEP_CONN) carries the next request after this
  * one: what is left of this one's FCGI_STDIN (a body the handler did not
@@ -153,41 +132,52 @@ front_fcgi_drain(FCGX_Stream *in)
 }
 
 /*
- * One connection: libfcgi reads the request's records from fd (its own
- * accept is skipped because ipcFd is set; its listen socket is -1, so it
- * can never reach accept or its select()-based close), the request is
- * served, the response flushed, the input buffer wiped. Returns the
- * descriptor when the web server keeps the connection for another request,
- * else -1 (the descriptor is closed).
+ * One request, from its connection to its answer. It may outlive the worker
+ * turn that began it: while step 3 waits for RADIUS it is parked, and the
+ * worker that takes it back finishes it (issue 10). r must not move: its
+ * streams point back to it.
  */
-static int
-front_fcgi_connection(struct fcgi_worker *fw, FCGX_Request *r, int fd,
-    bool kept)
-{
-	bool keep;
-	int rc;
+struct fcgi_call {
+	FCGX_Request r;
+	struct front_accept *fa;
+	struct worker *w;
+	bool kept;		/* the connection came kept (FCGI_KEEP_CONN) */
+	struct http_request req;
+	struct http_response resp;
+	struct handler_call hc;
+};
 
-	r->ipcFd = fd;
-	r->keepConnection = 1;	/* FCGX_Accept_r's first FCGX_Finish_r keeps fd */
-	r->detached = 1;	/* a failed read is closed with close(), no wait */
-	rc = FCGX_Accept_r(r);
-	if (rc < 0) {
-		/* libfcgi closed it (r->ipcFd is -1) unless it never got to. */
-		if (r->ipcFd >= 0)
-			close(r->ipcFd);
-		r->ipcFd = -1;
-		r->detached = 0;
-		if (kept)
-			log_debug("worker %u: a kept FastCGI connection ended",
-			    fw->w.index);
-		else
-			log_warnx("worker %u: a FastCGI peer sent no complete "
-			    "request (closed, not FastCGI, or silent for "
-			    "fastcgi_timeout_ms); its connection is closed",
-			    fw->w.index);
-		return -1;
-	}
-	front_fcgi_serve(&fw->w, r);
+/* The RADIUS waiter's callback: the request goes back to the workers. */
+static void
+front_fcgi_resume(void *ctx)
+{
+	struct fcgi_call *c = ctx;
+
+	front_accept_resume(c->fa, c);
+}
+
+/*
+ * The end of a request: the answer written and flushed, the input buffer
+ * wiped; the connection given back when the web server keeps it for
+ * another request, else closed.
+ */
+static void
+front_fcgi_end(struct fcgi_call *c)
+{
+	FCGX_Request *r = &c->r;
+	char head[512];
+	bool keep;
+	int n, fd = r->ipcFd;
+
+	n = http_format_head(&c->resp, false, head, sizeof(head));
+	if (n < 0 || FCGX_PutStr(head, n, r->out) != n ||
+	    (c->resp.body_len > 0 && FCGX_PutStr(c->resp.body,
+	    (int)c->resp.body_len, r->out) != (int)c->resp.body_len) ||
+	    FCGX_FFlush(r->out) != 0)
+		log_warnx("worker %u: the web server went away before the "
+		    "response was written", c->w->index);
+	http_response_free(&c->resp);
+	metrics_worker_busy(-1);
 	if (r->keepConnection)
 		front_fcgi_drain(r->in);
 	/* The last writer to close writes FCGI_END_REQUEST. */
@@ -200,28 +190,119 @@ front_fcgi_connection(struct fcgi_worker *fw, FCGX_Request *r, int fd,
 	r->detached = 0;
 	FCGX_Free(r, 0);	/* streams and parameters, not the descriptor */
 	if (keep)
-		return fd;
-	close(fd);
-	return -1;
+		front_accept_give_back(c->fa, fd);
+	else
+		close(fd);
+	free(c);
+}
+
+/* Step 3 waits: the request is parked with the RADIUS waiter. */
+static void
+front_fcgi_park(struct fcgi_worker *fw, struct fcgi_call *c)
+{
+	front_accept_park(fw->fa);
+	if (radius_waiter_add(fw->waiter, handler_radius(&c->hc),
+	    front_fcgi_resume, c) == 0)
+		return;
+	/* No room with the waiter (out of memory): this thread waits. */
+	front_accept_unpark(fw->fa);
+	radius_auth_wait(handler_radius(&c->hc));
+	handler_finish(&c->hc);
+	front_fcgi_end(c);
+}
+
+/*
+ * One connection: libfcgi reads the request's records from fd (its own
+ * accept is skipped because ipcFd is set; its listen socket is -1, so it
+ * can never reach accept or its select()-based close), and the request is
+ * begun: answered at once, or parked while step 3 waits.
+ */
+static void
+front_fcgi_begin(struct fcgi_worker *fw, int fd, bool kept)
+{
+	struct fcgi_call *c;
+	FCGX_Request *r;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    FCGX_InitRequest(&c->r, -1, 0) != 0) {
+		log_err("worker %u: out of memory for a request; its "
+		    "connection is closed", fw->w.index);
+		free(c);
+		close(fd);
+		return;
+	}
+	c->fa = fw->fa;
+	c->w = &fw->w;
+	c->kept = kept;
+	r = &c->r;
+	r->ipcFd = fd;
+	r->keepConnection = 1;	/* FCGX_Accept_r's first FCGX_Finish_r keeps fd */
+	r->detached = 1;	/* a failed read is closed with close(), no wait */
+	if (FCGX_Accept_r(r) < 0) {
+		/* libfcgi closed it (r->ipcFd is -1) unless it never got to. */
+		if (r->ipcFd >= 0)
+			close(r->ipcFd);
+		if (kept)
+			log_debug("worker %u: a kept FastCGI connection ended",
+			    fw->w.index);
+		else
+			log_warnx("worker %u: a FastCGI peer sent no complete "
+			    "request (closed, not FastCGI, or silent for "
+			    "fastcgi_timeout_ms); its connection is closed",
+			    fw->w.index);
+		r->ipcFd = -1;
+		r->detached = 0;
+		FCGX_Free(r, 0);
+		free(c);
+		return;
+	}
+	metrics_worker_busy(1);
+	front_env_request(&c->req, front_fcgi_getenv, r);
+	c->req.read_body = front_fcgi_read;
+	c->req.read_ctx = r;
+	if (handler_start(&c->hc, &fw->w, &c->req, &c->resp))
+		front_fcgi_end(c);
+	else
+		front_fcgi_park(fw, c);
+}
+
+/*
+ * Threads to run the steps: `worker_threads`, else as many as `workers` up
+ * to FRONT_THREADS_DEFAULT. Requests waiting for RADIUS hold none, so a few
+ * dozen keep two cores busy while thousands wait (issue 10); the rest of a
+ * request (LDAP from a pool of ldap_connections, the signer, FastCGI I/O)
+ * waits only on bounded, local work.
+ */
+#define FRONT_THREADS_DEFAULT 64
+
+static unsigned
+front_fcgi_threads(const struct config *cfg)
+{
+	if (cfg->worker_threads > 0)
+		return cfg->worker_threads;
+	return cfg->workers < FRONT_THREADS_DEFAULT ? cfg->workers :
+	    FRONT_THREADS_DEFAULT;
 }
 
 static void *
 front_fcgi_worker(void *arg)
 {
 	struct fcgi_worker *fw = arg;
-	FCGX_Request r;
+	struct fcgi_call *resumed;
 	bool kept = false;
 	int fd;
 
-	if (FCGX_InitRequest(&r, -1, 0) != 0) {
-		log_err("worker %u: FCGX_InitRequest failed", fw->w.index);
-		return NULL;
+	for (;;) {
+		fd = front_accept_take(fw->fa, &kept, (void **)&resumed);
+		if (resumed != NULL) {
+			handler_finish(&resumed->hc);
+			front_fcgi_end(resumed);
+		} else if (fd >= 0) {
+			front_fcgi_begin(fw, fd, kept);
+		} else {
+			break;
+		}
 	}
-	while ((fd = front_accept_take(fw->fa, &kept)) >= 0) {
-		if ((fd = front_fcgi_connection(fw, &r, fd, kept)) >= 0)
-			front_accept_give_back(fw->fa, fd);
-	}
-	FCGX_Free(&r, 0);
 	return NULL;
 }
 
@@ -266,12 +347,13 @@ front_fcgi_run(struct server *srv)
 	struct front_listener l;
 	struct front_accept *fa = NULL;
 	struct fcgi_worker *fw = NULL;
-	unsigned i, n = srv->cfg->workers, started = 0;
+	struct radius_waiter *waiter = NULL;
+	unsigned i, n = front_fcgi_threads(srv->cfg), started = 0;
 	pthread_attr_t attr;
 	sigset_t set;
 	int ret = 1;
 
-	front_accept_raise_nofile(n);
+	front_accept_raise_nofile(srv->cfg->workers > n ? srv->cfg->workers : n);
 	if (FCGX_Init() != 0) {
 		log_err("FastCGI: FCGX_Init failed");
 		return 1;
@@ -299,10 +381,13 @@ front_fcgi_run(struct server *srv)
 		log_err("out of memory for %u workers", n);
 		goto cleanup;
 	}
-	if ((fa = front_accept_start(&l, srv->cfg)) == NULL)
+	if ((waiter = radius_waiter_start()) == NULL)
+		goto cleanup;
+	if ((fa = front_accept_start(&l, srv->cfg, n)) == NULL)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
 		fw[i].fa = fa;
+		fw[i].waiter = waiter;
 		if (worker_init(&fw[i].w, srv, i) != 0)
 			goto stop;
 		if ((errno = pthread_create(&fw[i].thread, &attr,
@@ -317,7 +402,9 @@ front_fcgi_run(struct server *srv)
 	/* The signer monitor gone: stop, exit 1, be restarted (signer.h). */
 	if (signer_watch(srv->signer, pthread_self()) != 0)
 		goto stop;
-	log_info("otpcep: serving FastCGI with %u workers", started);
+	log_info("otpcep: serving FastCGI with %u workers (requests at once; "
+	    "%u threads, none held by a request waiting for RADIUS)",
+	    srv->cfg->workers > started ? srv->cfg->workers : started, started);
 	front_fcgi_wait(srv, &set);
 	ret = signer_unwatch(srv->signer) ? 1 : 0;
 stop:
@@ -326,6 +413,8 @@ stop:
 	fa = NULL;
 cleanup:
 	front_accept_free(fa);
+	/* After the workers: none is parked any more. */
+	radius_waiter_free(waiter);
 	pthread_attr_destroy(&attr);
 	free(fw);
 	front_listen_close(&l);

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "msg.h"
 #include "procedure.h"
+#include "radius.h"
 #include "secret.h"
 #include "server.h"
 
@@ -198,96 +199,142 @@ handler_count(const struct audit *a, int http, enum otpcep_status status,
 	    METRICS_FAIL_OTHER);
 }
 
-/* Runs the protocol on a body and fills resp with 200 and the document. */
-static int
-serve_body(struct worker *w, const char *body, size_t len,
-    struct http_response *resp, struct audit *a, enum otpcep_status *status)
+/*
+ * The protocol on a body: true when the answer is decided (c->http; with
+ * 200, c->out holds it), false when step 3 waits (c->proc.radius).
+ */
+static bool
+serve_body_start(struct handler_call *c)
 {
-	struct sign_cert_request req = { 0 };
-	struct sign_cert_response out = { 0 };
 	enum msg_result m;
 	long long t0 = clock_us();
-	int http = 200;
 
-	m = msg_parse_request(body, len, &req, a);
+	m = msg_parse_request(c->body, c->len, &c->sreq, &c->a);
 	metrics_step(METRICS_STEP_PARSE, clock_us() - t0);
 	if (m == MSG_NOT_SIGNCERT) {
-		audit_failure(a, METRICS_FAIL_BAD_REQUEST, LOG_NOTICE);
-		return 400;
+		audit_failure(&c->a, METRICS_FAIL_BAD_REQUEST, LOG_NOTICE);
+		c->http = 400;
+		return true;
 	}
 	if (m == MSG_NOMEM) {
-		audit_failure(a, METRICS_FAIL_OTHER, LOG_ERR);
-		return 500;
+		audit_failure(&c->a, METRICS_FAIL_OTHER, LOG_ERR);
+		c->http = 500;
+		return true;
 	}
-	if (m == MSG_OK) {
-		log_escape(a->user, sizeof(a->user), req.username,
-		    strlen(req.username));
-		proc_sign_cert(w, &req, &out, a);
-	} else {
+	c->http = 200;
+	if (m != MSG_OK) {
 		/* A signCertRequest, but not a valid one: example 4.4. */
-		audit_failure(a, METRICS_FAIL_BAD_REQUEST, LOG_NOTICE);
-		out.status = OTPCEP_OTHER_ERROR;
+		audit_failure(&c->a, METRICS_FAIL_BAD_REQUEST, LOG_NOTICE);
+		c->out.status = OTPCEP_OTHER_ERROR;
+		return true;
 	}
-	*status = out.status;
-	if (msg_write_response(&out, &resp->body, &resp->body_len) != 0) {
-		audit_reason(a, "out of memory writing the response");
-		audit_failure(a, METRICS_FAIL_OTHER, LOG_ERR);
-		http = 500;
+	log_escape(c->a.user, sizeof(c->a.user), c->sreq.username,
+	    strlen(c->sreq.username));
+	return proc_start(&c->proc, c->w, &c->sreq, &c->out, &c->a);
+}
+
+/* The answer: the document (200), then the audit line and the counters. */
+static void
+handler_end(struct handler_call *c)
+{
+	struct http_response *resp = c->resp;
+	long long us;
+	bool reached = c->http == 200;
+
+	if (c->http == 200) {
+		c->status = c->out.status;
+		if (msg_write_response(&c->out, &resp->body,
+		    &resp->body_len) != 0) {
+			audit_reason(&c->a, "out of memory writing the response");
+			audit_failure(&c->a, METRICS_FAIL_OTHER, LOG_ERR);
+			c->http = 500;
+			reached = false;
+		}
 	}
-	proc_response_free(&out);
-	msg_request_free(&req);
-	return http;
+	proc_response_free(&c->out);
+	msg_request_free(&c->sreq);
+	resp->status = c->http;
+	resp->allow_post = c->http == 405;
+	if (c->http != 200)
+		http_response_free(resp);
+	us = clock_us() - c->t0;
+	audit_log(&c->a, c->req, c->http, reached ?
+	    otpcep_status_name(c->status) : "-", us);
+	handler_count(&c->a, c->http, c->status, reached, us);
+	if (c->body != NULL) {
+		/* The body holds the one-time password. */
+		secret_wipe(c->body, c->len);
+		free(c->body);
+		c->body = NULL;
+	}
+}
+
+bool
+handler_start(struct handler_call *c, struct worker *w,
+    const struct http_request *req, struct http_response *resp)
+{
+	memset(c, 0, sizeof(*c));
+	c->w = w;
+	c->req = req;
+	c->resp = resp;
+	c->status = OTPCEP_OTHER_ERROR;
+	c->t0 = clock_us();
+	metrics_request_begin();
+	memset(resp, 0, sizeof(*resp));
+	request_id(c->a.request_id);
+	audit_client(&c->a, req->client_subject);
+
+	c->http = envelope_check(w->srv->cfg, req, &c->len, &c->a);
+	if (c->http != 0) {
+		audit_failure(&c->a, METRICS_FAIL_BAD_REQUEST, LOG_NOTICE);
+		goto done;
+	}
+	if ((c->body = malloc(c->len + 1)) == NULL) {
+		audit_reason(&c->a, "out of memory for a %zu-byte body", c->len);
+		audit_failure(&c->a, METRICS_FAIL_OTHER, LOG_ERR);
+		c->http = 500;
+		goto done;
+	}
+	if ((c->http = body_read(req, c->body, c->len, &c->a)) != 0) {
+		audit_failure(&c->a, METRICS_FAIL_BAD_REQUEST, LOG_NOTICE);
+		goto done;
+	}
+	c->body[c->len] = '\0';
+	if (!serve_body_start(c))
+		return false;
+done:
+	handler_end(c);
+	return true;
+}
+
+struct radius_auth *
+handler_radius(const struct handler_call *c)
+{
+	return c->proc.radius;
+}
+
+void
+handler_finish(struct handler_call *c)
+{
+	proc_finish(&c->proc);
+	handler_end(c);
 }
 
 void
 handler_serve(struct worker *w, const struct http_request *req,
     struct http_response *resp)
 {
-	struct audit a;
-	long long t0, us;
-	enum otpcep_status status = OTPCEP_OTHER_ERROR;
-	bool reached = false;
-	char *body = NULL;
-	size_t len = 0;
-	int http;
+	struct handler_call *c;
 
-	t0 = clock_us();
-	metrics_request_begin();
-	memset(&a, 0, sizeof(a));
-	memset(resp, 0, sizeof(*resp));
-	request_id(a.request_id);
-	audit_client(&a, req->client_subject);
-
-	http = envelope_check(w->srv->cfg, req, &len, &a);
-	if (http != 0) {
-		audit_failure(&a, METRICS_FAIL_BAD_REQUEST, LOG_NOTICE);
-		goto done;
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		log_err("out of memory for a request");
+		memset(resp, 0, sizeof(*resp));
+		resp->status = 500;
+		return;
 	}
-	if ((body = malloc(len + 1)) == NULL) {
-		audit_reason(&a, "out of memory for a %zu-byte body", len);
-		audit_failure(&a, METRICS_FAIL_OTHER, LOG_ERR);
-		http = 500;
-		goto done;
+	if (!handler_start(c, w, req, resp)) {
+		radius_auth_wait(handler_radius(c));
+		handler_finish(c);
 	}
-	if ((http = body_read(req, body, len, &a)) != 0) {
-		audit_failure(&a, METRICS_FAIL_BAD_REQUEST, LOG_NOTICE);
-		goto done;
-	}
-	body[len] = '\0';
-	status = OTPCEP_OTHER_ERROR;
-	http = serve_body(w, body, len, resp, &a, &status);
-	reached = http == 200;
-done:
-	resp->status = http;
-	resp->allow_post = http == 405;
-	if (http != 200)
-		http_response_free(resp);
-	us = clock_us() - t0;
-	audit_log(&a, req, http, reached ? otpcep_status_name(status) : "-", us);
-	handler_count(&a, http, status, reached, us);
-	if (body != NULL) {
-		/* The body holds the one-time password. */
-		secret_wipe(body, len);
-		free(body);
-	}
+	free(c);
 }

@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "procedure.h"
 #include "radius.h"
+#include "secret.h"
 #include "server.h"
 
 /* Step 2: "If the validation fails ... AuthenticationError"; our own trouble is not the user's. */
@@ -111,78 +112,125 @@ fail_radius(struct audit *a, enum radius_result r)
 	}
 }
 
-enum otpcep_status
-proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
-    struct sign_cert_response *resp, struct audit *a)
+/* The end of the procedure, whichever step it ends at. */
+static void
+proc_end(struct proc *p, enum otpcep_status status)
+{
+	p->resp->status = status;
+	if (status != OTPCEP_SUCCESS) {
+		p->resp->issuing_ca = NULL;
+		p->resp->issuing_ca_count = 0;
+	}
+	radius_auth_free(p->radius);
+	p->radius = NULL;
+	dir_user_free(&p->user);
+	dir_name_free(&p->name);
+	csr_free(p->csr);
+	p->csr = NULL;
+}
+
+bool
+proc_start(struct proc *p, struct worker *w,
+    const struct sign_cert_request *req, struct sign_cert_response *resp,
+    struct audit *a)
 {
 	const struct server *srv = w->srv;
-	enum otpcep_status status;
-	struct dir_user user = { 0 };
-	struct dir_name name = { 0 };
-	struct csr *csr = NULL;
 	const char *radius_name;
 	char radius_buf[RADIUS_USER_NAME_BUF];
-	uint8_t *signed_req = NULL;
-	size_t signed_len = 0;
 	enum csr_result cr;
 	enum dir_result dr;
-	enum radius_result rr;
 	long long t;
 
+	memset(p, 0, sizeof(*p));
+	p->w = w;
+	p->req = req;
+	p->resp = resp;
+	p->a = a;
 	resp->status = OTPCEP_OTHER_ERROR;
 
 	/* Step 1: the request itself; OtherError, before any network traffic. */
-	status = OTPCEP_OTHER_ERROR;
 	t = clock_us();
 	cr = csr_parse(srv->cfg, &srv->tmpl, req->cert_request,
-	    req->cert_request_len, &csr, a);
+	    req->cert_request_len, &p->csr, a);
 	metrics_step(METRICS_STEP_CSR, clock_us() - t);
 	if (cr != CSR_OK) {
 		fail_csr(a, cr);
-		goto done;
+		goto fail;
 	}
 	/* csr_parse() filled the audit line's subject, upn and key_sha256. */
 
 	/*
-	 * Step 1, the names that need no directory: a request for another user
-	 * is refused here, before step 2, so that it costs no LDAP query and
-	 * its answer says nothing about whether the typed account exists.
-	 * A name step 2 cannot read is left for step 2 to refuse.
+	 * Step 1, names: a name the request gives that no directory could
+	 * hold is refused before the directory is asked; the match against
+	 * the directory's own spelling follows step 2.
 	 */
-	if (dir_parse_name(srv->dir, req->username, &name, NULL) == DIR_FOUND &&
-	    (cr = csr_match_name(csr, req->username, &name, a)) != CSR_OK) {
+	if (dir_parse_name(srv->dir, req->username, &p->name, NULL) ==
+	    DIR_FOUND && (cr = csr_match_name(p->csr, req->username, &p->name,
+	    a)) != CSR_OK) {
 		fail_csr(a, cr);
-		goto done;
+		goto fail;
 	}
 
 	/* Step 2: the user is listed in the directory. */
 	t = clock_us();
-	dr = dir_lookup(srv->dir, req->username, &user, a);
+	dr = dir_lookup(srv->dir, req->username, &p->user, a);
 	metrics_step(METRICS_STEP_DIRECTORY, clock_us() - t);
-	status = status_of_dir(dr);
-	if (status != OTPCEP_SUCCESS) {
+	if (status_of_dir(dr) != OTPCEP_SUCCESS) {
 		fail_dir(a, dr);
-		goto done;
+		proc_end(p, status_of_dir(dr));
+		return true;
 	}
 
 	/* Step 1, names: every user named in the request is this user. */
-	status = OTPCEP_OTHER_ERROR;
-	if ((cr = csr_match_user(csr, req->username, &user, a)) != CSR_OK) {
+	if ((cr = csr_match_user(p->csr, req->username, &p->user, a)) !=
+	    CSR_OK) {
 		fail_csr(a, cr);
-		goto done;
+		goto fail;
 	}
 
-	/* Step 3: user name and one-time password, PAP over RADIUS. */
-	radius_name = radius_user_name(srv->radius, req->username, &user,
+	/*
+	 * Step 3: user name and one-time password, PAP over RADIUS. The
+	 * answer is waited for by the caller (proc_sign_cert(), or the
+	 * front's RADIUS waiter), then proc_finish() goes on.
+	 */
+	radius_name = radius_user_name(srv->radius, req->username, &p->user,
 	    radius_buf);
 	if (radius_name != NULL)
 		log_escape(a->radius_user, sizeof(a->radius_user), radius_name,
 		    strlen(radius_name));
-	t = clock_us();
-	rr = radius_authenticate(srv->radius, radius_name,
+	p->radius_start = clock_us();
+	p->radius = radius_auth_start(srv->radius, radius_name,
 	    (const uint8_t *)req->one_time_password, req->one_time_password_len,
 	    a);
-	metrics_step(METRICS_STEP_RADIUS, clock_us() - t);
+	secret_wipe(radius_buf, sizeof(radius_buf));
+	if (p->radius == NULL) {
+		fail_radius(a, RADIUS_ERROR);
+		goto fail;
+	}
+	if (!radius_auth_done(p->radius))
+		return false;
+	proc_finish(p);
+	return true;
+fail:
+	proc_end(p, OTPCEP_OTHER_ERROR);
+	return true;
+}
+
+void
+proc_finish(struct proc *p)
+{
+	const struct server *srv = p->w->srv;
+	struct sign_cert_response *resp = p->resp;
+	struct audit *a = p->a;
+	enum otpcep_status status;
+	enum radius_result rr;
+	uint8_t *signed_req = NULL;
+	size_t signed_len = 0;
+	long long t;
+
+	/* Step 3's answer: Accept goes on; Reject, Challenge and silence do not. */
+	rr = radius_auth_result(p->radius);
+	metrics_step(METRICS_STEP_RADIUS, clock_us() - p->radius_start);
 	status = status_of_radius(rr);
 	if (status != OTPCEP_SUCCESS) {
 		fail_radius(a, rr);
@@ -192,8 +240,8 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	/* Step 4: co-sign with the dedicated signing certificate. */
 	status = OTPCEP_OTHER_ERROR;
 	t = clock_us();
-	if (cmc_sign_request(srv->cfg, srv->signer, req->cert_request,
-	    req->cert_request_len, &signed_req, &signed_len, a) != CMC_OK) {
+	if (cmc_sign_request(srv->cfg, srv->signer, p->req->cert_request,
+	    p->req->cert_request_len, &signed_req, &signed_len, a) != CMC_OK) {
 		audit_failure(a, METRICS_FAIL_SIGNING, LOG_ERR);
 		goto done;
 	}
@@ -213,16 +261,21 @@ proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
 	signed_req = NULL;
 	status = OTPCEP_SUCCESS;
 done:
-	resp->status = status;
-	if (status != OTPCEP_SUCCESS) {
-		resp->issuing_ca = NULL;
-		resp->issuing_ca_count = 0;
-	}
 	free(signed_req);
-	dir_user_free(&user);
-	dir_name_free(&name);
-	csr_free(csr);
-	return status;
+	proc_end(p, status);
+}
+
+enum otpcep_status
+proc_sign_cert(struct worker *w, const struct sign_cert_request *req,
+    struct sign_cert_response *resp, struct audit *a)
+{
+	struct proc p;
+
+	if (!proc_start(&p, w, req, resp, a)) {
+		radius_auth_wait(p.radius);
+		proc_finish(&p);
+	}
+	return resp->status;
 }
 
 void

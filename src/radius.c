@@ -6,9 +6,9 @@
  * signed reply (RFC 3579 3.2; BlastRADIUS, CVE-2024-3596). The packets
  * themselves are built and checked in radius_packet.c.
  *
- * Concurrency: struct radius is read-only after radius_new(). Each call of
- * radius_authenticate() opens its own UDP socket per server and connect()s
- * it, so the kernel delivers only that server's datagrams to it, and the
+ * Concurrency: struct radius is read-only after radius_new(). Each
+ * authentication (struct radius_auth) opens its own UDP socket per server
+ * and connect()s it, so the kernel delivers only that server's datagrams to it, and the
  * (source port, Identifier) pair of a request is unique while it waits:
  * concurrent workers cannot collide (RFC 5080 2.2.2 keys duplicates on
  * source address, port and Identifier).
@@ -418,15 +418,109 @@ radius_user_name(const struct radius *r, const char *as_sent,
 	return NULL;
 }
 
+/* radius_take_reply(): nothing (more) to read, or a datagram dropped. */
+#define RADIUS_EX_EMPTY		3
+#define RADIUS_EX_WAIT		4
+
+/*
+ * Reads one datagram from fd, the socket of an exchange with srv, and checks
+ * it against the request (id, req_auth). Returns RADIUS_EX_VALID (ex->code),
+ * RADIUS_EX_UNSIGNED, RADIUS_EX_ERROR, RADIUS_EX_WAIT (it was dropped, or an
+ * ICMP error: the wait goes on) or RADIUS_EX_EMPTY (nothing to read).
+ */
+static int
+radius_take_reply(const struct radius_server *srv, int fd, uint8_t id,
+    const uint8_t req_auth[RADIUS_AUTH_LEN], struct radius_exchange *ex)
+{
+	uint8_t reply[RADIUS_PACKET_MAX + 1];
+	enum radius_pkt_result pr;
+	ssize_t n;
+	int ret = RADIUS_EX_WAIT;
+
+	/* MSG_TRUNC: the datagram's real size, to refuse oversize. */
+	n = recv(fd, reply, sizeof(reply), MSG_TRUNC | MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return RADIUS_EX_EMPTY;
+		if (errno == EINTR)
+			return RADIUS_EX_WAIT;
+		/* An ICMP error (ECONNREFUSED...) is not authenticated either:
+		 * note it, keep waiting. */
+		ex->refused++;
+		log_debug("radius %s: %s (ignored until the timeout)", srv->name,
+		    strerror(errno));
+		return RADIUS_EX_WAIT;
+	}
+	if ((size_t)n > RADIUS_PACKET_MAX) {
+		ex->dropped++;
+		metrics_radius_dropped(srv->index, METRICS_DROP_MALFORMED);
+		log_debug("radius %s: dropped a %zd-byte datagram (RFC 2865 3: "
+		    "at most 4096)", srv->name, n);
+		goto cleanup;
+	}
+	pr = radius_pkt_check_reply(reply, (size_t)n, id, req_auth, srv->secret,
+	    srv->secret_len, srv->require_ma, &ex->code);
+	if (pr == RADIUS_PKT_OK) {
+		metrics_radius_answered(srv->index);
+		ret = RADIUS_EX_VALID;
+		goto cleanup;
+	}
+	if (pr == RADIUS_PKT_CRYPTO) {
+		log_err("radius %s: GnuTLS MD5/HMAC-MD5 failed", srv->name);
+		ret = RADIUS_EX_ERROR;
+		goto cleanup;
+	}
+	metrics_radius_dropped(srv->index, radius_drop_cause(pr));
+	ex->dropped++;
+	log_debug("radius %s: dropped a reply: %s", srv->name,
+	    radius_pkt_strerror(pr));
+	/*
+	 * Its Response Authenticator was right (checked first): the server
+	 * has our secret and does not sign. Never accepted (BlastRADIUS); the
+	 * wait ends here: waiting longer cannot help (issue 15).
+	 */
+	if (pr == RADIUS_PKT_NO_MA) {
+		ex->unsigned_reply = true;
+		ret = RADIUS_EX_UNSIGNED;
+	}
+cleanup:
+	secret_wipe(reply, sizeof(reply));
+	return ret;
+}
+
+/*
+ * A UDP socket connect()ed to srv: only datagrams from its address and port
+ * reach it. Returns the descriptor, -1 on our own failure (logged), -2 when
+ * srv cannot be reached (no route, say: the next server may do).
+ */
+static int
+radius_socket(const struct radius_server *srv)
+{
+	int fd;
+
+	fd = socket(srv->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, IPPROTO_UDP);
+	if (fd < 0) {
+		log_warn("radius %s: socket", srv->name);
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)&srv->addr, srv->addr_len)) {
+		log_warn("radius %s: connect", srv->name);
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
 /*
  * Sends pkt to srv up to 1 + retries times, each time waiting timeout_ms for
  * a reply that passes radius_pkt_check_reply(); anything else is dropped and
  * the wait continues to the same deadline, but for a reply that is right in
- * all but a required Message-Authenticator: the server answered, unusably,
- * and waiting longer cannot help (issue 15). abort_fd (-1: none) readable
- * ends the exchange as RADIUS_EX_ERROR (the monitor's shutdown). Fills ex.
- * Returns RADIUS_EX_VALID (ex->code), RADIUS_EX_UNSIGNED, RADIUS_EX_SILENT
- * or RADIUS_EX_ERROR.
+ * all but a required Message-Authenticator (RADIUS_EX_UNSIGNED). abort_fd
+ * readable ends the exchange as RADIUS_EX_ERROR (the monitor's shutdown).
+ * The Status-Server monitor's blocking exchange; requests use struct
+ * radius_auth below. Fills ex. Returns RADIUS_EX_VALID (ex->code),
+ * RADIUS_EX_UNSIGNED, RADIUS_EX_SILENT or RADIUS_EX_ERROR.
  */
 static int
 radius_exchange(const struct radius_server *srv,
@@ -434,27 +528,14 @@ radius_exchange(const struct radius_server *srv,
     const uint8_t req_auth[RADIUS_AUTH_LEN], int abort_fd,
     struct radius_exchange *ex)
 {
-	uint8_t reply[RADIUS_PACKET_MAX + 1];
 	struct pollfd pfd[2];
 	long long deadline, left;
-	enum radius_pkt_result pr;
 	unsigned attempt;
-	ssize_t n;
-	int fd, ret = RADIUS_EX_ERROR;
+	int fd, n, ret = RADIUS_EX_ERROR;
 
 	memset(ex, 0, sizeof(*ex));
-	fd = socket(srv->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
-	if (fd < 0) {
-		log_warn("radius %s: socket", srv->name);
-		return -1;
-	}
-	/* Only datagrams from this server's address and port reach fd. */
-	if (connect(fd, (const struct sockaddr *)&srv->addr, srv->addr_len)) {
-		/* No route to this server, say: the next one may do. */
-		log_warn("radius %s: connect", srv->name);
-		ret = RADIUS_EX_SILENT;
-		goto cleanup;
-	}
+	if ((fd = radius_socket(srv)) < 0)
+		return fd == -2 ? RADIUS_EX_SILENT : RADIUS_EX_ERROR;
 	metrics_radius_request(srv->index);
 	for (attempt = 0; attempt <= srv->retries; attempt++) {
 		/* RFC 2865 2.5: a retransmission is the same packet, same Identifier. */
@@ -486,67 +567,16 @@ radius_exchange(const struct radius_server *srv,
 				goto cleanup;	/* shutting down */
 			if (pfd[0].revents == 0)
 				continue;
-			/* MSG_TRUNC: the datagram's real size, to refuse oversize. */
-			n = recv(fd, reply, sizeof(reply), MSG_TRUNC);
-			if (n < 0) {
-				if (errno == EINTR || errno == EAGAIN)
-					continue;
-				/*
-				 * An ICMP error (ECONNREFUSED...) is not
-				 * authenticated either: note it, keep waiting.
-				 */
-				ex->refused++;
-				log_debug("radius %s: %s (ignored until the "
-				    "timeout)", srv->name, strerror(errno));
-				continue;
-			}
-			if ((size_t)n > RADIUS_PACKET_MAX) {
-				ex->dropped++;
-				metrics_radius_dropped(srv->index,
-				    METRICS_DROP_MALFORMED);
-				log_debug("radius %s: dropped a %zd-byte datagram "
-				    "(RFC 2865 3: at most 4096)", srv->name, n);
-				continue;
-			}
-			pr = radius_pkt_check_reply(reply, (size_t)n, id,
-			    req_auth, srv->secret, srv->secret_len,
-			    srv->require_ma, &ex->code);
-			if (pr == RADIUS_PKT_OK) {
-				metrics_radius_answered(srv->index);
-				ret = RADIUS_EX_VALID;
+			ret = radius_take_reply(srv, fd, id, req_auth, ex);
+			if (ret != RADIUS_EX_WAIT && ret != RADIUS_EX_EMPTY)
 				goto cleanup;
-			}
-			if (pr != RADIUS_PKT_CRYPTO)
-				metrics_radius_dropped(srv->index,
-				    radius_drop_cause(pr));
-			/*
-			 * Its Response Authenticator was right (checked
-			 * first): the server has our secret and does not sign.
-			 * Never accepted (BlastRADIUS); the wait ends here.
-			 */
-			if (pr == RADIUS_PKT_NO_MA) {
-				ex->dropped++;
-				ex->unsigned_reply = true;
-				log_debug("radius %s: dropped a reply: %s",
-				    srv->name, radius_pkt_strerror(pr));
-				ret = RADIUS_EX_UNSIGNED;
-				goto cleanup;
-			}
-			if (pr == RADIUS_PKT_CRYPTO) {
-				log_err("radius %s: GnuTLS MD5/HMAC-MD5 failed",
-				    srv->name);
-				goto cleanup;
-			}
-			ex->dropped++;
-			log_debug("radius %s: dropped a reply: %s", srv->name,
-			    radius_pkt_strerror(pr));
+			ret = RADIUS_EX_ERROR;
 		}
 	}
 	metrics_radius_timeout(srv->index);
 	ret = RADIUS_EX_SILENT;
 cleanup:
 	close(fd);
-	secret_wipe(reply, sizeof(reply));
 	return ret;
 }
 
@@ -802,142 +832,379 @@ radius_monitor_kick(const struct radius *r)
 	pthread_mutex_unlock(&m->mu);
 }
 
-enum radius_result
-radius_authenticate(const struct radius *r, const char *user_name,
+/* ---- step 3: one authentication, server after server ------------------- */
+
+/*
+ * One Access-Request's way through the servers, as a state machine: the
+ * workers do not wait for RADIUS (issue 10: a thread per waiting request
+ * cost a third of the throughput at 1024 at once); src/radius_wait.c drives
+ * many of these from one thread, radius_auth_wait() one alone.
+ */
+struct radius_auth {
+	const struct radius *r;
+	struct audit *a;
+	char *user_name;		/* copies: the caller's may go */
+	uint8_t *password;
+	size_t password_len;
+	struct radius_request_attrs attrs;
+	long long started;		/* clock_ms(): which servers are usable */
+	bool any_usable;
+	size_t next;			/* the next server to consider */
+	size_t asked;
+	unsigned dropped;
+	const char *unsigned_by;
+	/* The exchange with the server asked now (RFC 2865 2.5). */
+	const struct radius_server *srv;
+	int fd;
+	unsigned exchanges;		/* sockets opened so far */
+	uint8_t id;
+	uint8_t req_auth[RADIUS_AUTH_LEN];
+	uint8_t pkt[RADIUS_PACKET_MAX];
+	size_t pkt_len;
+	unsigned attempt;
+	long long deadline;
+	struct radius_exchange ex;
+	bool done;
+	enum radius_result result;
+};
+
+static void
+auth_finish(struct radius_auth *x, enum radius_result result)
+{
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	x->srv = NULL;
+	secret_wipe(x->pkt, sizeof(x->pkt));
+	secret_wipe(x->req_auth, sizeof(x->req_auth));
+	x->done = true;
+	x->result = result;
+}
+
+/* RFC 2865 2.5: a retransmission is the same packet, same Identifier. */
+static void
+auth_send(struct radius_auth *x)
+{
+	if (x->attempt > 0)
+		metrics_radius_retransmission(x->srv->index);
+	if (send(x->fd, x->pkt, x->pkt_len, 0) < 0)
+		log_debug("radius %s: send: %s", x->srv->name, strerror(errno));
+	else
+		x->ex.sent++;
+	x->deadline = clock_ms() + x->srv->timeout_ms;
+}
+
+/* No server is left to ask. */
+static void
+auth_exhausted(struct radius_auth *x)
+{
+	if (x->unsigned_by != NULL) {
+		audit_reason(x->a, "step 3: server %s answered without "
+		    "Message-Authenticator", x->unsigned_by);
+		auth_finish(x, RADIUS_UNSIGNED);
+		return;
+	}
+	audit_reason(x->a, "step 3: no valid answer from %zu RADIUS server%s "
+	    "(%u replies dropped%s)", x->asked, x->asked == 1 ? "" : "s",
+	    x->dropped, x->asked < x->r->server_count ?
+	    "; the others are dead" : "");
+	auth_finish(x, RADIUS_UNREACHABLE);
+}
+
+/* srv gave no valid answer (or cannot be reached): dead for a while. */
+static void
+auth_silent(struct radius_auth *x, const struct radius_server *srv)
+{
+	log_warnx("step 3: no valid answer from RADIUS server %s (%u sent, %u "
+	    "replies dropped, %u ICMP errors)", srv->name, x->ex.sent,
+	    x->ex.dropped, x->ex.refused);
+	radius_mark_dead(x->r, srv, RADIUS_SERVER_DEAD);
+}
+
+/*
+ * Asks the next server that may be asked: dead servers are skipped while
+ * another is alive; when all are dead, the first is asked (as FreeRADIUS
+ * and NPS do). Finishes when none is left.
+ */
+static void
+auth_next_server(struct radius_auth *x)
+{
+	const struct radius *r = x->r;
+	enum radius_pkt_result pr;
+	int fd;
+
+	for (; x->next < r->server_count; x->next++) {
+		const struct radius_server *srv = &r->servers[x->next];
+
+		if (!radius_usable(r, srv, x->started) &&
+		    (x->any_usable || x->next > 0)) {
+			log_debug("step 3: skipping RADIUS server %s (dead)",
+			    srv->name);
+			continue;
+		}
+		x->asked++;
+		memset(&x->ex, 0, sizeof(x->ex));
+		if (radius_fresh_ids(&x->id, x->req_auth) != 0) {
+			audit_reason(x->a, "step 3: no random numbers");
+			auth_finish(x, RADIUS_ERROR);
+			return;
+		}
+		pr = radius_pkt_access_request(x->pkt, &x->pkt_len, x->id,
+		    x->req_auth, srv->secret, srv->secret_len, &x->attrs);
+		if (pr == RADIUS_PKT_BAD_NAME || pr == RADIUS_PKT_BAD_PASSWORD) {
+			/* Style 7: truncation means rejection. */
+			log_warnx("step 3: not sent: %s", radius_pkt_strerror(pr));
+			audit_reason(x->a, "step 3: %s", radius_pkt_strerror(pr));
+			auth_finish(x, RADIUS_BAD_INPUT);
+			return;
+		}
+		if (pr != RADIUS_PKT_OK) {
+			log_err("step 3: cannot build the Access-Request: %s",
+			    radius_pkt_strerror(pr));
+			audit_reason(x->a, "step 3: %s", radius_pkt_strerror(pr));
+			auth_finish(x, RADIUS_ERROR);
+			return;
+		}
+		if ((fd = radius_socket(srv)) == -1) {
+			audit_reason(x->a, "step 3: local failure asking %s",
+			    srv->name);
+			auth_finish(x, RADIUS_ERROR);
+			return;
+		}
+		if (fd == -2) {
+			auth_silent(x, srv);
+			continue;
+		}
+		x->srv = srv;
+		x->fd = fd;
+		x->exchanges++;
+		x->attempt = 0;
+		x->next++;
+		metrics_radius_request(srv->index);
+		auth_send(x);
+		return;
+	}
+	auth_exhausted(x);
+}
+
+/* The exchange with x->srv ended (rc: a RADIUS_EX_ outcome). */
+static void
+auth_server_done(struct radius_auth *x, int rc)
+{
+	const struct radius_server *srv = x->srv;
+
+	close(x->fd);
+	x->fd = -1;
+	x->srv = NULL;
+	secret_wipe(x->pkt, sizeof(x->pkt));
+	x->dropped += x->ex.dropped;
+	switch (rc) {
+	case RADIUS_EX_VALID:
+		radius_mark_alive(srv, "answered a request");
+		log_debug("step 3: %s from %s (%u sent, %u dropped)",
+		    x->ex.code == RADIUS_CODE_ACCESS_ACCEPT ? "Access-Accept" :
+		    x->ex.code == RADIUS_CODE_ACCESS_REJECT ? "Access-Reject" :
+		    "Access-Challenge", srv->name, x->ex.sent, x->ex.dropped);
+		/* MS-OTPCE 3.2.5.1 step 3 */
+		switch (x->ex.code) {
+		case RADIUS_CODE_ACCESS_ACCEPT:
+			auth_finish(x, RADIUS_ACCEPT);
+			break;
+		case RADIUS_CODE_ACCESS_REJECT:
+			audit_reason(x->a, "step 3: Access-Reject from %s",
+			    srv->name);
+			auth_finish(x, RADIUS_REJECT);
+			break;
+		default:
+			/* This protocol cannot carry State back: no second round. */
+			audit_reason(x->a, "step 3: Access-Challenge from %s",
+			    srv->name);
+			auth_finish(x, RADIUS_CHALLENGE);
+			break;
+		}
+		return;
+	case RADIUS_EX_UNSIGNED:
+		/* Issue 15: say why at once; never accepted (RFC 3579 3.2). */
+		log_warnx("step 3: RADIUS server %s answered without "
+		    "Message-Authenticator: dropped (sign replies there, or set "
+		    "message_authenticator=optional on its radius_server line)",
+		    srv->name);
+		if (x->unsigned_by == NULL)
+			x->unsigned_by = srv->name;
+		radius_mark_dead(x->r, srv, RADIUS_SERVER_UNSIGNED);
+		break;
+	case RADIUS_EX_SILENT:
+		auth_silent(x, srv);
+		break;
+	default:
+		audit_reason(x->a, "step 3: local failure asking %s", srv->name);
+		auth_finish(x, RADIUS_ERROR);
+		return;
+	}
+	auth_next_server(x);
+}
+
+struct radius_auth *
+radius_auth_start(const struct radius *r, const char *user_name,
     const uint8_t *password, size_t password_len, struct audit *a)
 {
-	enum radius_result result = RADIUS_ERROR;
-	struct radius_request_attrs attrs;
-	struct radius_exchange ex;
-	enum radius_pkt_result pr;
-	uint8_t pkt[RADIUS_PACKET_MAX];
-	uint8_t req_auth[RADIUS_AUTH_LEN];
-	const char *unsigned_by = NULL;
-	size_t pkt_len = 0, i, asked = 0;
-	unsigned dropped = 0;
-	bool any_usable = false;
-	long long now;
-	uint8_t id;
-	int rc;
+	struct radius_auth *x;
+	size_t i;
 
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		log_err("step 3: out of memory");
+		audit_reason(a, "step 3: out of memory");
+		return NULL;
+	}
+	x->r = r;
+	x->a = a;
+	x->fd = -1;
 	if (r == NULL || r->server_count == 0) {
 		log_err("step 3: RADIUS is not configured (radius_server, "
 		    "radius_secret_file)");
 		audit_reason(a, "step 3: RADIUS is not configured");
-		return RADIUS_NOT_CONFIGURED;
+		auth_finish(x, RADIUS_NOT_CONFIGURED);
+		return x;
 	}
 	if (user_name == NULL) {
 		log_warnx("step 3: no User-Name to send (radius_username: the "
 		    "directory gave no %s)", r->username_form ==
 		    RADIUS_USERNAME_UPN ? "userPrincipalName" : "account name");
 		audit_reason(a, "step 3: no User-Name for radius_username");
-		return RADIUS_BAD_INPUT;
+		auth_finish(x, RADIUS_BAD_INPUT);
+		return x;
 	}
-	memset(&attrs, 0, sizeof(attrs));
-	attrs.user_name = user_name;
-	attrs.password = password;
-	attrs.password_len = password_len;
-	attrs.nas_identifier = r->nas_identifier;
-	attrs.nas_ip = r->nas_ip_len ? r->nas_ip : NULL;
-	attrs.nas_ip_len = r->nas_ip_len;
-
-	now = clock_ms();
+	if ((x->user_name = strdup(user_name)) == NULL ||
+	    (x->password = malloc(password_len ? password_len : 1)) == NULL) {
+		log_err("step 3: out of memory");
+		audit_reason(a, "step 3: out of memory");
+		auth_finish(x, RADIUS_ERROR);
+		return x;
+	}
+	memcpy(x->password, password, password_len);
+	x->password_len = password_len;
+	x->attrs.user_name = x->user_name;
+	x->attrs.password = x->password;
+	x->attrs.password_len = password_len;
+	x->attrs.nas_identifier = r->nas_identifier;
+	x->attrs.nas_ip = r->nas_ip_len ? r->nas_ip : NULL;
+	x->attrs.nas_ip_len = r->nas_ip_len;
+	x->started = clock_ms();
 	for (i = 0; i < r->server_count; i++)
-		any_usable |= radius_usable(r, &r->servers[i], now);
+		x->any_usable |= radius_usable(r, &r->servers[i], x->started);
+	auth_next_server(x);
+	return x;
+}
 
-	for (i = 0; i < r->server_count; i++) {
-		const struct radius_server *srv = &r->servers[i];
+/* At most this many datagrams are read per turn: a flood cannot hold the waiter. */
+#define RADIUS_READS_PER_TURN 16
 
-		/* Dead servers are skipped while another is alive; when all
-		 * are dead, the first is asked (as FreeRADIUS and NPS do). */
-		if (!radius_usable(r, srv, now) && (any_usable || i > 0)) {
-			log_debug("step 3: skipping RADIUS server %s (dead)",
-			    srv->name);
-			continue;
-		}
-		asked++;
-		if (radius_fresh_ids(&id, req_auth) != 0) {
-			audit_reason(a, "step 3: no random numbers");
-			goto cleanup;
-		}
-		pr = radius_pkt_access_request(pkt, &pkt_len, id, req_auth,
-		    srv->secret, srv->secret_len, &attrs);
-		if (pr == RADIUS_PKT_BAD_NAME || pr == RADIUS_PKT_BAD_PASSWORD) {
-			/* Style 7: truncation means rejection. */
-			log_warnx("step 3: not sent: %s", radius_pkt_strerror(pr));
-			audit_reason(a, "step 3: %s", radius_pkt_strerror(pr));
-			result = RADIUS_BAD_INPUT;
-			goto cleanup;
-		}
-		if (pr != RADIUS_PKT_OK) {
-			log_err("step 3: cannot build the Access-Request: %s",
-			    radius_pkt_strerror(pr));
-			audit_reason(a, "step 3: %s", radius_pkt_strerror(pr));
-			goto cleanup;
-		}
+void
+radius_auth_run(struct radius_auth *x, bool readable)
+{
+	unsigned i;
+	int rc;
 
-		rc = radius_exchange(srv, pkt, pkt_len, id, req_auth, -1, &ex);
-		secret_wipe(pkt, pkt_len);
-		dropped += ex.dropped;
-		if (rc == RADIUS_EX_ERROR) {
-			audit_reason(a, "step 3: local failure asking %s",
-			    srv->name);
-			goto cleanup;
+	if (x == NULL || x->done)
+		return;
+	for (i = 0; readable && i < RADIUS_READS_PER_TURN; i++) {
+		rc = radius_take_reply(x->srv, x->fd, x->id, x->req_auth, &x->ex);
+		if (rc == RADIUS_EX_EMPTY)
+			break;
+		if (rc != RADIUS_EX_WAIT) {
+			auth_server_done(x, rc);
+			return;
 		}
-		if (rc == RADIUS_EX_VALID) {
-			radius_mark_alive(srv, "answered a request");
-			log_debug("step 3: %s from %s (%u sent, %u dropped)",
-			    ex.code == RADIUS_CODE_ACCESS_ACCEPT ? "Access-Accept" :
-			    ex.code == RADIUS_CODE_ACCESS_REJECT ? "Access-Reject" :
-			    "Access-Challenge", srv->name, ex.sent, ex.dropped);
-			/* MS-OTPCE 3.2.5.1 step 3 */
-			switch (ex.code) {
-			case RADIUS_CODE_ACCESS_ACCEPT:
-				result = RADIUS_ACCEPT;
-				break;
-			case RADIUS_CODE_ACCESS_REJECT:
-				audit_reason(a, "step 3: Access-Reject from %s",
-				    srv->name);
-				result = RADIUS_REJECT;
-				break;
-			default:
-				/* This protocol cannot carry State back: no second round. */
-				audit_reason(a, "step 3: Access-Challenge from %s",
-				    srv->name);
-				result = RADIUS_CHALLENGE;
-				break;
-			}
-			goto cleanup;
-		}
-		if (rc == RADIUS_EX_UNSIGNED) {
-			/* Issue 15: say why at once; never accepted (RFC 3579 3.2). */
-			log_warnx("step 3: RADIUS server %s answered without "
-			    "Message-Authenticator: dropped (sign replies there, "
-			    "or set message_authenticator=optional on its "
-			    "radius_server line)", srv->name);
-			if (unsigned_by == NULL)
-				unsigned_by = srv->name;
-			radius_mark_dead(r, srv, RADIUS_SERVER_UNSIGNED);
-			continue;
-		}
-		log_warnx("step 3: no valid answer from RADIUS server %s "
-		    "(%u sent, %u replies dropped, %u ICMP errors)", srv->name,
-		    ex.sent, ex.dropped, ex.refused);
-		radius_mark_dead(r, srv, RADIUS_SERVER_DEAD);
 	}
-	if (unsigned_by != NULL) {
-		audit_reason(a, "step 3: server %s answered without "
-		    "Message-Authenticator", unsigned_by);
-		result = RADIUS_UNSIGNED;
-		goto cleanup;
+	if (clock_ms() < x->deadline)
+		return;
+	if (++x->attempt <= x->srv->retries) {
+		auth_send(x);
+		return;
 	}
-	audit_reason(a, "step 3: no valid answer from %zu RADIUS server%s "
-	    "(%u replies dropped%s)", asked, asked == 1 ? "" : "s", dropped,
-	    asked < r->server_count ? "; the others are dead" : "");
-	result = RADIUS_UNREACHABLE;
-cleanup:
-	secret_wipe(pkt, sizeof(pkt));
-	secret_wipe(req_auth, sizeof(req_auth));
+	metrics_radius_timeout(x->srv->index);
+	auth_server_done(x, RADIUS_EX_SILENT);
+}
+
+bool
+radius_auth_done(const struct radius_auth *x)
+{
+	return x == NULL || x->done;
+}
+
+int
+radius_auth_fd(const struct radius_auth *x, unsigned *exchange)
+{
+	if (exchange != NULL)
+		*exchange = x != NULL ? x->exchanges : 0;
+	return x != NULL && !x->done ? x->fd : -1;
+}
+
+long long
+radius_auth_deadline(const struct radius_auth *x)
+{
+	return x != NULL && !x->done ? x->deadline : 0;
+}
+
+enum radius_result
+radius_auth_result(const struct radius_auth *x)
+{
+	return x != NULL && x->done ? x->result : RADIUS_ERROR;
+}
+
+void
+radius_auth_wait(struct radius_auth *x)
+{
+	struct pollfd p;
+	long long left;
+	int n;
+
+	while (x != NULL && !x->done) {
+		p.fd = x->fd;
+		p.events = POLLIN;
+		p.revents = 0;
+		left = x->deadline - clock_ms();
+		n = poll(&p, 1, left > 0 ? (int)left : 0);
+		if (n < 0 && errno != EINTR) {
+			log_warn("radius %s: poll", x->srv->name);
+			audit_reason(x->a, "step 3: local failure asking %s",
+			    x->srv->name);
+			auth_finish(x, RADIUS_ERROR);
+			return;
+		}
+		radius_auth_run(x, n > 0);
+	}
+}
+
+void
+radius_auth_free(struct radius_auth *x)
+{
+	if (x == NULL)
+		return;
+	if (!x->done)
+		auth_finish(x, RADIUS_ERROR);
+	if (x->password != NULL) {
+		secret_wipe(x->password, x->password_len);
+		free(x->password);
+	}
+	free(x->user_name);
+	secret_wipe(x, sizeof(*x));
+	free(x);
+}
+
+enum radius_result
+radius_authenticate(const struct radius *r, const char *user_name,
+    const uint8_t *password, size_t password_len, struct audit *a)
+{
+	struct radius_auth *x;
+	enum radius_result result;
+
+	if ((x = radius_auth_start(r, user_name, password, password_len,
+	    a)) == NULL)
+		return RADIUS_ERROR;
+	radius_auth_wait(x);
+	result = radius_auth_result(x);
+	radius_auth_free(x);
 	return result;
 }
 

@@ -5,7 +5,7 @@
 # Success (overload waits, it does not fail); one of two instances killed,
 # the other serves; SIGTERM with requests queued; a stalled peer does not
 # delay a good request; accept errors (EMFILE) are logged and recovered from;
-# 4096 workers; the one-time password is gone from the worker's memory
+# 4096 threads; 200 waiting for RADIUS on 4 threads; the one-time password is gone from the worker's memory
 # (issue 11).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/lib_stack.sh"
@@ -141,16 +141,34 @@ load_burst "$T/e1" 3
 all_success "after EMFILE" "$T/e1" 3
 t_check "accept recovery is logged" grep -q 'accept works again' "$T/e.log"
 
-# --- 4096 workers (small stacks), as many descriptors as they need -------
-load_responder g "workers = 4096" >"$T/g.start" 2>&1 || t_fail "responder g: $(cat "$T/g.start")"
+# --- 4096 threads (small stacks), as many descriptors as they need -----
+load_responder g "workers = 4096" "worker_threads = 4096" >"$T/g.start" 2>&1 || t_fail "responder g: $(cat "$T/g.start")"
 G_PID=$LOAD_PID
 i=0; while ! grep -q 'serving FastCGI with' "$T/g.log" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-t_check "workers = 4096: all threads started ($(awk '/^Threads:/ { print $2 }' /proc/$G_PID/status) threads)" \
-	grep -q 'serving FastCGI with 4096 workers' "$T/g.log"
+G_THREADS=$(awk '/^Threads:/ { print $2 }' /proc/$G_PID/status)
+t_check "worker_threads = 4096: all threads started ($G_THREADS threads)" \
+	grep -q 'serving FastCGI with 4096 workers (requests at once; 4096 threads' "$T/g.log"
+t_check "and they are there" test "${G_THREADS:-0}" -gt 4096
 load_lighttpd lg "$T/g.sock" >/dev/null
 load_burst "$T/g1" 100
-all_success "workers = 4096, 100 concurrent" "$T/g1" 100
+all_success "worker_threads = 4096, 100 concurrent" "$T/g1" 100
 t_stop "$G_PID"
+
+# --- Requests waiting for RADIUS hold no thread (issue 10) ---------------
+# 200 at once on 4 threads, RADIUS answering each after 200 ms: with a
+# thread per wait they would take 200 x 0.2 s / 4 = 10 s; parked with the
+# RADIUS waiter they all wait together.
+load_responder p "workers = 256" "worker_threads = 4" >"$T/p.start" 2>&1 || t_fail "responder p: $(cat "$T/p.start")"
+P_PID=$LOAD_PID
+t_check "4 threads for 256 workers" grep -q 'serving FastCGI with 256 workers (requests at once; 4 threads' "$T/p.log"
+t_check "4 worker threads: $(ls /proc/$P_PID/task | wc -l) threads in all" test "$(ls /proc/$P_PID/task | wc -l)" -lt 16
+load_lighttpd lp "$T/p.sock" >/dev/null
+p_t0=$(date +%s%N)
+load_burst "$T/p1" 200
+p_ms=$((($(date +%s%N) - p_t0) / 1000000))
+all_success "200 concurrent on 4 threads, 200 ms RADIUS" "$T/p1" 200
+t_check "they waited together: ${p_ms} ms for 200 (a thread each: 10 s)" test "$p_ms" -lt 8000
+t_stop "$P_PID"
 
 # --- The one-time password is gone from the worker's memory --------------
 # One Success request with a password of its own, then /proc/PID/mem (heap,
