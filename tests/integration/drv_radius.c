@@ -8,7 +8,10 @@
  * trailing newline dropped). Prints one line per authentication,
  *   ACCEPT|REJECT|CHALLENGE|UNREACHABLE|UNSIGNED|BAD_INPUT|NOT_CONFIGURED|ERROR <ms>
  * and the audit reason on stderr. -j N runs N authentications at once, each
- * in its own thread (the worker model); -n ROUNDS does that ROUNDS times in a
+ * in its own thread (the worker model); with -w, all from this thread and
+ * waited for by one RADIUS waiter (src/radius_wait.c, the FastCGI front's
+ * model; up to 512 at once), freed at the end while the last round still
+ * waits ("BUG" lines if a callback is missed or comes twice); -n ROUNDS does that ROUNDS times in a
  * row on the same client (its dead-server memory), pausing MS milliseconds
  * (-p MS[,MS...]: the Nth value before round N + 1, the last one repeated)
  * between rounds, and prints "STATE i alive|dead|unsigned" per server
@@ -26,6 +29,7 @@
 #include "config.h"
 #include "log.h"
 #include "radius.h"
+#include "radius_wait.h"
 
 struct job {
 	const struct radius *r;
@@ -35,6 +39,18 @@ struct job {
 	enum radius_result result;
 	long long ms;
 	struct audit audit;
+	/* -w: the authentication, its start, and the round's count of those left */
+	struct radius_auth *x;
+	long long t0;
+	unsigned calls;
+	struct waited *wt;
+};
+
+/* -w: the authentications of a round not called back yet. */
+struct waited {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned left;
 };
 
 static const char *
@@ -111,6 +127,76 @@ run(void *arg)
 	return NULL;
 }
 
+/* -w: the waiter's callback, from its thread. */
+static void
+job_done(void *ctx)
+{
+	struct job *j = ctx;
+
+	j->ms = now_ms() - j->t0;
+	pthread_mutex_lock(&j->wt->mu);
+	j->calls++;
+	j->wt->left--;
+	pthread_cond_signal(&j->wt->cv);
+	pthread_mutex_unlock(&j->wt->mu);
+}
+
+/*
+ * -w: count authentications at once on one waiter; with last, the waiter is
+ * freed before they are done (it must see each to its end first). Returns
+ * the waiter to use next (NULL after last).
+ */
+static struct radius_waiter *
+run_waited(struct radius_waiter *w, struct job *jobs, unsigned count,
+    bool last)
+{
+	struct waited wt = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	    0 };
+	unsigned i;
+
+	for (i = 0; i < count; i++) {
+		jobs[i].wt = &wt;
+		jobs[i].t0 = now_ms();
+		jobs[i].x = radius_auth_start(jobs[i].r, jobs[i].user, jobs[i].pw,
+		    jobs[i].pw_len, &jobs[i].audit);
+		if (radius_auth_done(jobs[i].x)) {
+			jobs[i].ms = now_ms() - jobs[i].t0;
+			continue;
+		}
+		pthread_mutex_lock(&wt.mu);
+		wt.left++;
+		pthread_mutex_unlock(&wt.mu);
+		if (radius_waiter_add(w, jobs[i].x, job_done, &jobs[i]) != 0) {
+			printf("BUG radius_waiter_add failed\n");
+			pthread_mutex_lock(&wt.mu);
+			wt.left--;
+			pthread_mutex_unlock(&wt.mu);
+			radius_auth_wait(jobs[i].x);
+			jobs[i].ms = now_ms() - jobs[i].t0;
+		}
+	}
+	if (last) {
+		radius_waiter_free(w);
+		w = NULL;
+		pthread_mutex_lock(&wt.mu);
+		if (wt.left != 0)
+			printf("BUG %u left after radius_waiter_free\n", wt.left);
+		pthread_mutex_unlock(&wt.mu);
+	}
+	pthread_mutex_lock(&wt.mu);
+	while (wt.left > 0)
+		pthread_cond_wait(&wt.cv, &wt.mu);
+	pthread_mutex_unlock(&wt.mu);
+	for (i = 0; i < count; i++) {
+		if (jobs[i].calls > 1)
+			printf("BUG called back %u times\n", jobs[i].calls);
+		jobs[i].result = radius_auth_result(jobs[i].x);
+		radius_auth_free(jobs[i].x);
+		jobs[i].x = NULL;
+	}
+	return w;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -118,6 +204,8 @@ main(int argc, char **argv)
 	struct radius *r = NULL;
 	struct job *jobs = NULL;
 	pthread_t *threads = NULL;
+	struct radius_waiter *waiter = NULL;
+	bool waited = false;
 	uint8_t pw[1024];
 	size_t pw_len = 0, n;
 	FILE *f = stdin;
@@ -125,9 +213,11 @@ main(int argc, char **argv)
 	unsigned count = 1, rounds = 1, round, i;
 	const char *pauses = "0";
 
-	while ((opt = getopt(argc, argv, "vj:n:p:S")) != -1) {
+	while ((opt = getopt(argc, argv, "vwj:n:p:S")) != -1) {
 		if (opt == 'v')
 			verbose = 1;
+		else if (opt == 'w')
+			waited = true;
 		else if (opt == 'j')
 			count = (unsigned)atoi(optarg);
 		else if (opt == 'n')
@@ -151,7 +241,8 @@ main(int argc, char **argv)
 		ret = 0;
 		goto done;
 	}
-	if (argc - optind < 2 || argc - optind > 3 || count < 1 || count > 64 ||
+	if (argc - optind < 2 || argc - optind > 3 || count < 1 ||
+	    count > (waited ? 512 : 64) ||
 	    rounds < 1 || rounds > 1000)
 		goto usage;
 	log_init(LOG_TO_STDERR, verbose);
@@ -175,6 +266,10 @@ main(int argc, char **argv)
 	threads = calloc(count, sizeof(*threads));
 	if (jobs == NULL || threads == NULL)
 		goto done;
+	if (waited && (waiter = radius_waiter_start()) == NULL) {
+		printf("SETUP_FAILED\n");
+		goto done;
+	}
 	for (round = 0; round < rounds; round++) {
 		unsigned started = count;
 
@@ -193,6 +288,11 @@ main(int argc, char **argv)
 			jobs[i].user = argv[optind + 1];
 			jobs[i].pw = pw;
 			jobs[i].pw_len = pw_len;
+		}
+		if (waited)
+			waiter = run_waited(waiter, jobs, count,
+			    round + 1 == rounds);
+		for (i = 0; i < count && !waited; i++) {
 			if (pthread_create(&threads[i], NULL, run, &jobs[i]) != 0) {
 				fprintf(stderr, "pthread_create failed\n");
 				started = i;
@@ -200,7 +300,8 @@ main(int argc, char **argv)
 			}
 		}
 		for (i = 0; i < started; i++) {
-			pthread_join(threads[i], NULL);
+			if (!waited)
+				pthread_join(threads[i], NULL);
 			printf("%s %lld\n", word(jobs[i].result), jobs[i].ms);
 			if (jobs[i].audit.reason[0])
 				fprintf(stderr, "audit: %s\n",
@@ -212,6 +313,7 @@ main(int argc, char **argv)
 	}
 	ret = 0;
 done:
+	radius_waiter_free(waiter);
 	memset(pw, 0, sizeof(pw));
 	free(jobs);
 	free(threads);
@@ -219,7 +321,7 @@ done:
 	config_free(cfg);
 	return ret;
 usage:
-	fprintf(stderr, "usage: drv_radius [-v] [-j N] [-n ROUNDS] [-p MS] "
+	fprintf(stderr, "usage: drv_radius [-v] [-w] [-j N] [-n ROUNDS] [-p MS] "
 	    "CONFIG USER [PASSWORD_FILE] | -S CONFIG\n");
 	return 2;
 }
