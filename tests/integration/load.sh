@@ -144,7 +144,8 @@ t_check "accept recovery is logged" grep -q 'accept works again' "$T/e.log"
 # --- 4096 threads (small stacks), as many descriptors as they need -----
 load_responder g "workers = 4096" "worker_threads = 4096" >"$T/g.start" 2>&1 || t_fail "responder g: $(cat "$T/g.start")"
 G_PID=$LOAD_PID
-i=0; while ! grep -q 'serving FastCGI with' "$T/g.log" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+# (Up to 90 s: a SAN=thread build takes some 40 s to start them.)
+i=0; while ! grep -q 'serving FastCGI with' "$T/g.log" && [ $i -lt 900 ]; do sleep 0.1; i=$((i + 1)); done
 G_THREADS=$(awk '/^Threads:/ { print $2 }' /proc/$G_PID/status)
 t_check "worker_threads = 4096: all threads started ($G_THREADS threads)" \
 	grep -q 'serving FastCGI with 4096 workers (requests at once; 4096 threads' "$T/g.log"
