@@ -15,8 +15,13 @@
  * after each round. -S sends one Status-Server (RFC 5997) to each server and
  * prints "STATUS i <result> <ms>". Exits 0 when it ran, 2 when the
  * configuration or the client could not be set up (prints SETUP_FAILED).
+ * With DRV_RADIUS_WAITER=1 in the environment, every authentication goes
+ * through the RADIUS waiter (src/radius_wait.c), as the FastCGI front's do:
+ * the job's thread only waits for the waiter's callback
+ * (tests/integration/radius_waiter.sh runs radius.sh that way).
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +31,13 @@
 #include "config.h"
 #include "log.h"
 #include "radius.h"
+#include "radius_wait.h"
 
 struct job {
+	struct radius_waiter *waiter;	/* NULL: radius_authenticate() */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool called_back;
 	const struct radius *r;
 	const char *user;
 	const uint8_t *pw;
@@ -99,14 +109,55 @@ status_all(const struct radius *r)
 	fflush(stdout);
 }
 
+/* The waiter's callback, from its thread. */
+static void
+job_done(void *ctx)
+{
+	struct job *j = ctx;
+
+	pthread_mutex_lock(&j->mu);
+	j->called_back = true;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Step 3 as the FastCGI front runs it: started here, waited for there. */
+static enum radius_result
+via_waiter(struct job *j)
+{
+	struct radius_auth *x;
+	enum radius_result res;
+
+	x = radius_auth_start(j->r, j->user, j->pw, j->pw_len, &j->audit);
+	if (x == NULL)
+		return RADIUS_ERROR;
+	if (!radius_auth_done(x)) {
+		if (radius_waiter_add(j->waiter, x, job_done, j) != 0) {
+			fprintf(stderr, "radius_waiter_add failed\n");
+			radius_auth_free(x);
+			return RADIUS_ERROR;
+		}
+		pthread_mutex_lock(&j->mu);
+		while (!j->called_back)
+			pthread_cond_wait(&j->cv, &j->mu);
+		pthread_mutex_unlock(&j->mu);
+	}
+	res = radius_auth_result(x);
+	radius_auth_free(x);
+	return res;
+}
+
 static void *
 run(void *arg)
 {
 	struct job *j = arg;
 	long long t0 = now_ms();
 
-	j->result = radius_authenticate(j->r, j->user, j->pw, j->pw_len,
-	    &j->audit);
+	if (j->waiter != NULL)
+		j->result = via_waiter(j);
+	else
+		j->result = radius_authenticate(j->r, j->user, j->pw, j->pw_len,
+		    &j->audit);
 	j->ms = now_ms() - t0;
 	return NULL;
 }
@@ -116,6 +167,7 @@ main(int argc, char **argv)
 {
 	struct config *cfg = NULL;
 	struct radius *r = NULL;
+	struct radius_waiter *waiter = NULL;
 	struct job *jobs = NULL;
 	pthread_t *threads = NULL;
 	uint8_t pw[1024];
@@ -171,6 +223,12 @@ main(int argc, char **argv)
 		printf("SETUP_FAILED\n");
 		goto done;
 	}
+	if (getenv("DRV_RADIUS_WAITER") != NULL &&
+	    strcmp(getenv("DRV_RADIUS_WAITER"), "1") == 0 &&
+	    (waiter = radius_waiter_start()) == NULL) {
+		printf("SETUP_FAILED\n");
+		goto done;
+	}
 	jobs = calloc(count, sizeof(*jobs));
 	threads = calloc(count, sizeof(*threads));
 	if (jobs == NULL || threads == NULL)
@@ -189,6 +247,9 @@ main(int argc, char **argv)
 		}
 		for (i = 0; i < count; i++) {
 			memset(&jobs[i], 0, sizeof(jobs[i]));
+			jobs[i].waiter = waiter;
+			pthread_mutex_init(&jobs[i].mu, NULL);
+			pthread_cond_init(&jobs[i].cv, NULL);
 			jobs[i].r = r;
 			jobs[i].user = argv[optind + 1];
 			jobs[i].pw = pw;
@@ -201,6 +262,8 @@ main(int argc, char **argv)
 		}
 		for (i = 0; i < started; i++) {
 			pthread_join(threads[i], NULL);
+			pthread_cond_destroy(&jobs[i].cv);
+			pthread_mutex_destroy(&jobs[i].mu);
 			printf("%s %lld\n", word(jobs[i].result), jobs[i].ms);
 			if (jobs[i].audit.reason[0])
 				fprintf(stderr, "audit: %s\n",
@@ -215,6 +278,7 @@ done:
 	memset(pw, 0, sizeof(pw));
 	free(jobs);
 	free(threads);
+	radius_waiter_free(waiter);
 	radius_free(r);
 	config_free(cfg);
 	return ret;
