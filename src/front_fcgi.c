@@ -201,10 +201,12 @@ static void
 front_fcgi_park(struct fcgi_worker *fw, struct fcgi_call *c)
 {
 	front_accept_park(fw->fa);
+	metrics_worker_busy(-1);	/* the thread is free; the request is in flight */
 	if (radius_waiter_add(fw->waiter, handler_radius(&c->hc),
 	    front_fcgi_resume, c) == 0)
 		return;
 	/* No room with the waiter (out of memory): this thread waits. */
+	metrics_worker_busy(1);
 	front_accept_unpark(fw->fa);
 	radius_auth_wait(handler_radius(&c->hc));
 	handler_finish(&c->hc);
@@ -295,6 +297,7 @@ front_fcgi_worker(void *arg)
 	for (;;) {
 		fd = front_accept_take(fw->fa, &kept, (void **)&resumed);
 		if (resumed != NULL) {
+			metrics_worker_busy(1);
 			handler_finish(&resumed->hc);
 			front_fcgi_end(resumed);
 		} else if (fd >= 0) {

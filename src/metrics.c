@@ -470,7 +470,7 @@ format_requests(FILE *f)
 	}
 	head(f, "otpcep_requests_in_flight", "gauge", "Requests being served now.");
 	fprintf(f, "otpcep_requests_in_flight %lld\n", (long long)GET(&sh->in_flight));
-	head(f, "otpcep_workers_busy", "gauge", "Workers serving a request now.");
+	head(f, "otpcep_workers_busy", "gauge", "Worker threads running a request now (not those waiting for RADIUS).");
 	fprintf(f, "otpcep_workers_busy %lld\n", (long long)GET(&sh->busy));
 	head(f, "otpcep_workers", "gauge", "Configured workers (workers).");
 	fprintf(f, "otpcep_workers %lld\n", (long long)GET(&sh->workers));

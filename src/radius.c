@@ -4,12 +4,14 @@
  * available), and one-time password (OTP) ... using PAP over RADIUS".
  * A small PAP client (RFC 2865) that signs every request and requires a
  * signed reply (RFC 3579 3.2; BlastRADIUS, CVE-2024-3596). The packets
- * themselves are built and checked in radius_packet.c.
+ * themselves are built and checked in radius_packet.c, one authentication
+ * runs in radius_auth.c; here are the servers, their health and the
+ * Status-Server monitor.
  *
  * Concurrency: struct radius is read-only after radius_new(). Each
  * authentication (struct radius_auth) opens its own UDP socket per server
- * and connect()s it, so the kernel delivers only that server's datagrams to it, and the
- * (source port, Identifier) pair of a request is unique while it waits:
+ * and connect()s it, so the kernel delivers only that server's datagrams to
+ * it, and the (source port, Identifier) pair of a request is unique while it waits:
  * concurrent workers cannot collide (RFC 5080 2.2.2 keys duplicates on
  * source address, port and Identifier).
  *
@@ -47,18 +49,13 @@
 #include "log.h"
 #include "metrics.h"
 #include "radius.h"
+#include "radius_internal.h"
 #include "radius_packet.h"
 #include "secret.h"
 
 #define RADIUS_DEFAULT_PORT "1812"	/* RFC 2865 3 */
 /* RFC 2865 3: the secret "SHOULD be at least as large and unguessable as a well-chosen password" */
 #define RADIUS_SECRET_MIN_ADVISED 16
-
-/* What the client remembers of one server; shared by all workers. */
-struct radius_health {
-	_Atomic int state;		/* enum radius_server_state */
-	_Atomic long long dead_until;	/* clock_ms(); meaningful when not ALIVE */
-};
 
 /* The Status-Server monitor (radius_status_server = yes). */
 struct radius_monitor {
@@ -68,33 +65,6 @@ struct radius_monitor {
 	bool started;
 	bool stop;
 	int stop_pipe[2];		/* written at shutdown: ends an exchange */
-};
-
-struct radius_server {
-	char *name;			/* host[:port] as configured, for log lines */
-	unsigned timeout_ms;		/* timeout_ms= option, else radius_timeout_ms */
-	unsigned retries;		/* retries= option, else radius_retries */
-	bool require_ma;		/* message_authenticator=, else the key */
-	struct radius_health *health;	/* points into radius->health */
-	size_t index;			/* its place in radius_server, for metrics */
-	struct sockaddr_storage addr;
-	socklen_t addr_len;
-	const uint8_t *secret;		/* points into radius->secrets */
-	size_t secret_len;
-};
-
-struct radius {
-	struct radius_server *servers;	/* rank order */
-	size_t server_count;		/* 0: step 3 not configured */
-	struct secret secrets;		/* radius_secret_file, whole */
-	char *nas_identifier;
-	uint8_t nas_ip[16];
-	size_t nas_ip_len;		/* 0, 4 or 16 */
-	enum radius_username_form username_form;
-	long long dead_time_ms;		/* radius_dead_time_s */
-	bool status_server;		/* radius_status_server */
-	struct radius_health *health;	/* one per server */
-	struct radius_monitor *monitor;	/* NULL unless status_server */
 };
 
 /* Why a reply was dropped, for the otpcep_radius_dropped_replies_total counter. */
@@ -113,21 +83,6 @@ radius_drop_cause(enum radius_pkt_result pr)
 		return METRICS_DROP_MALFORMED;
 	}
 }
-
-/* What one server's exchange came to. */
-struct radius_exchange {
-	uint8_t code;			/* of the valid reply, 0: none */
-	unsigned sent;			/* transmissions */
-	unsigned dropped;		/* replies that failed a check */
-	unsigned refused;		/* ICMP errors reported by the socket */
-	bool unsigned_reply;		/* it answered without a required MA */
-};
-
-/* radius_exchange()'s outcomes. */
-#define RADIUS_EX_ERROR		(-1)	/* our own failure */
-#define RADIUS_EX_VALID		0	/* a valid reply: ex->code */
-#define RADIUS_EX_SILENT	1	/* no valid reply within the bound */
-#define RADIUS_EX_UNSIGNED	2	/* answered, without a required MA */
 
 static struct radius_monitor *radius_monitor_new(void);
 static void radius_monitor_free(struct radius_monitor *m);
@@ -418,17 +373,13 @@ radius_user_name(const struct radius *r, const char *as_sent,
 	return NULL;
 }
 
-/* radius_take_reply(): nothing (more) to read, or a datagram dropped. */
-#define RADIUS_EX_EMPTY		3
-#define RADIUS_EX_WAIT		4
-
 /*
  * Reads one datagram from fd, the socket of an exchange with srv, and checks
  * it against the request (id, req_auth). Returns RADIUS_EX_VALID (ex->code),
  * RADIUS_EX_UNSIGNED, RADIUS_EX_ERROR, RADIUS_EX_WAIT (it was dropped, or an
  * ICMP error: the wait goes on) or RADIUS_EX_EMPTY (nothing to read).
  */
-static int
+int
 radius_take_reply(const struct radius_server *srv, int fd, uint8_t id,
     const uint8_t req_auth[RADIUS_AUTH_LEN], struct radius_exchange *ex)
 {
@@ -493,7 +444,7 @@ cleanup:
  * reach it. Returns the descriptor, -1 on our own failure (logged), -2 when
  * srv cannot be reached (no route, say: the next server may do).
  */
-static int
+int
 radius_socket(const struct radius_server *srv)
 {
 	int fd;
@@ -519,7 +470,7 @@ radius_socket(const struct radius_server *srv)
  * all but a required Message-Authenticator (RADIUS_EX_UNSIGNED). abort_fd
  * readable ends the exchange as RADIUS_EX_ERROR (the monitor's shutdown).
  * The Status-Server monitor's blocking exchange; requests use struct
- * radius_auth below. Fills ex. Returns RADIUS_EX_VALID (ex->code),
+ * radius_auth (radius_auth.c). Fills ex. Returns RADIUS_EX_VALID (ex->code),
  * RADIUS_EX_UNSIGNED, RADIUS_EX_SILENT or RADIUS_EX_ERROR.
  */
 static int
@@ -588,7 +539,7 @@ cleanup:
  * only the monitor's Status-Server (or a request made when all are dead)
  * brings it back.
  */
-static bool
+bool
 radius_usable(const struct radius *r, const struct radius_server *srv,
     long long now)
 {
@@ -598,7 +549,7 @@ radius_usable(const struct radius *r, const struct radius_server *srv,
 	    now >= atomic_load(&srv->health->dead_until);
 }
 
-static void
+void
 radius_mark_alive(const struct radius_server *srv, const char *how)
 {
 	int old = atomic_exchange(&srv->health->state, RADIUS_SERVER_ALIVE);
@@ -613,7 +564,7 @@ static void
 radius_monitor_kick(const struct radius *r);
 
 /* state: RADIUS_SERVER_DEAD or RADIUS_SERVER_UNSIGNED. */
-static void
+void
 radius_mark_dead(const struct radius *r, const struct radius_server *srv,
     enum radius_server_state state)
 {
@@ -658,7 +609,7 @@ radius_server_state(const struct radius *r, size_t i, long long *left_ms)
  * A fresh Identifier and Request Authenticator (RFC 2865 3: unpredictable
  * and unique; RFC 5997 3 the same for Status-Server). Returns 0 or -1.
  */
-static int
+int
 radius_fresh_ids(uint8_t *id, uint8_t req_auth[RADIUS_AUTH_LEN])
 {
 	if (gnutls_rnd(GNUTLS_RND_RANDOM, req_auth, RADIUS_AUTH_LEN) ||
@@ -830,382 +781,6 @@ radius_monitor_kick(const struct radius *r)
 	}
 	pthread_cond_signal(&m->cv);
 	pthread_mutex_unlock(&m->mu);
-}
-
-/* ---- step 3: one authentication, server after server ------------------- */
-
-/*
- * One Access-Request's way through the servers, as a state machine: the
- * workers do not wait for RADIUS (issue 10: a thread per waiting request
- * cost a third of the throughput at 1024 at once); src/radius_wait.c drives
- * many of these from one thread, radius_auth_wait() one alone.
- */
-struct radius_auth {
-	const struct radius *r;
-	struct audit *a;
-	char *user_name;		/* copies: the caller's may go */
-	uint8_t *password;
-	size_t password_len;
-	struct radius_request_attrs attrs;
-	long long started;		/* clock_ms(): which servers are usable */
-	bool any_usable;
-	size_t next;			/* the next server to consider */
-	size_t asked;
-	unsigned dropped;
-	const char *unsigned_by;
-	/* The exchange with the server asked now (RFC 2865 2.5). */
-	const struct radius_server *srv;
-	int fd;
-	unsigned exchanges;		/* sockets opened so far */
-	uint8_t id;
-	uint8_t req_auth[RADIUS_AUTH_LEN];
-	uint8_t pkt[RADIUS_PACKET_MAX];
-	size_t pkt_len;
-	unsigned attempt;
-	long long deadline;
-	struct radius_exchange ex;
-	bool done;
-	enum radius_result result;
-};
-
-static void
-auth_finish(struct radius_auth *x, enum radius_result result)
-{
-	if (x->fd >= 0)
-		close(x->fd);
-	x->fd = -1;
-	x->srv = NULL;
-	secret_wipe(x->pkt, sizeof(x->pkt));
-	secret_wipe(x->req_auth, sizeof(x->req_auth));
-	x->done = true;
-	x->result = result;
-}
-
-/* RFC 2865 2.5: a retransmission is the same packet, same Identifier. */
-static void
-auth_send(struct radius_auth *x)
-{
-	if (x->attempt > 0)
-		metrics_radius_retransmission(x->srv->index);
-	if (send(x->fd, x->pkt, x->pkt_len, 0) < 0)
-		log_debug("radius %s: send: %s", x->srv->name, strerror(errno));
-	else
-		x->ex.sent++;
-	x->deadline = clock_ms() + x->srv->timeout_ms;
-}
-
-/* No server is left to ask. */
-static void
-auth_exhausted(struct radius_auth *x)
-{
-	if (x->unsigned_by != NULL) {
-		audit_reason(x->a, "step 3: server %s answered without "
-		    "Message-Authenticator", x->unsigned_by);
-		auth_finish(x, RADIUS_UNSIGNED);
-		return;
-	}
-	audit_reason(x->a, "step 3: no valid answer from %zu RADIUS server%s "
-	    "(%u replies dropped%s)", x->asked, x->asked == 1 ? "" : "s",
-	    x->dropped, x->asked < x->r->server_count ?
-	    "; the others are dead" : "");
-	auth_finish(x, RADIUS_UNREACHABLE);
-}
-
-/* srv gave no valid answer (or cannot be reached): dead for a while. */
-static void
-auth_silent(struct radius_auth *x, const struct radius_server *srv)
-{
-	log_warnx("step 3: no valid answer from RADIUS server %s (%u sent, %u "
-	    "replies dropped, %u ICMP errors)", srv->name, x->ex.sent,
-	    x->ex.dropped, x->ex.refused);
-	radius_mark_dead(x->r, srv, RADIUS_SERVER_DEAD);
-}
-
-/*
- * Asks the next server that may be asked: dead servers are skipped while
- * another is alive; when all are dead, the first is asked (as FreeRADIUS
- * and NPS do). Finishes when none is left.
- */
-static void
-auth_next_server(struct radius_auth *x)
-{
-	const struct radius *r = x->r;
-	enum radius_pkt_result pr;
-	int fd;
-
-	for (; x->next < r->server_count; x->next++) {
-		const struct radius_server *srv = &r->servers[x->next];
-
-		if (!radius_usable(r, srv, x->started) &&
-		    (x->any_usable || x->next > 0)) {
-			log_debug("step 3: skipping RADIUS server %s (dead)",
-			    srv->name);
-			continue;
-		}
-		x->asked++;
-		memset(&x->ex, 0, sizeof(x->ex));
-		if (radius_fresh_ids(&x->id, x->req_auth) != 0) {
-			audit_reason(x->a, "step 3: no random numbers");
-			auth_finish(x, RADIUS_ERROR);
-			return;
-		}
-		pr = radius_pkt_access_request(x->pkt, &x->pkt_len, x->id,
-		    x->req_auth, srv->secret, srv->secret_len, &x->attrs);
-		if (pr == RADIUS_PKT_BAD_NAME || pr == RADIUS_PKT_BAD_PASSWORD) {
-			/* Style 7: truncation means rejection. */
-			log_warnx("step 3: not sent: %s", radius_pkt_strerror(pr));
-			audit_reason(x->a, "step 3: %s", radius_pkt_strerror(pr));
-			auth_finish(x, RADIUS_BAD_INPUT);
-			return;
-		}
-		if (pr != RADIUS_PKT_OK) {
-			log_err("step 3: cannot build the Access-Request: %s",
-			    radius_pkt_strerror(pr));
-			audit_reason(x->a, "step 3: %s", radius_pkt_strerror(pr));
-			auth_finish(x, RADIUS_ERROR);
-			return;
-		}
-		if ((fd = radius_socket(srv)) == -1) {
-			audit_reason(x->a, "step 3: local failure asking %s",
-			    srv->name);
-			auth_finish(x, RADIUS_ERROR);
-			return;
-		}
-		if (fd == -2) {
-			auth_silent(x, srv);
-			continue;
-		}
-		x->srv = srv;
-		x->fd = fd;
-		x->exchanges++;
-		x->attempt = 0;
-		x->next++;
-		metrics_radius_request(srv->index);
-		auth_send(x);
-		return;
-	}
-	auth_exhausted(x);
-}
-
-/* The exchange with x->srv ended (rc: a RADIUS_EX_ outcome). */
-static void
-auth_server_done(struct radius_auth *x, int rc)
-{
-	const struct radius_server *srv = x->srv;
-
-	close(x->fd);
-	x->fd = -1;
-	x->srv = NULL;
-	secret_wipe(x->pkt, sizeof(x->pkt));
-	x->dropped += x->ex.dropped;
-	switch (rc) {
-	case RADIUS_EX_VALID:
-		radius_mark_alive(srv, "answered a request");
-		log_debug("step 3: %s from %s (%u sent, %u dropped)",
-		    x->ex.code == RADIUS_CODE_ACCESS_ACCEPT ? "Access-Accept" :
-		    x->ex.code == RADIUS_CODE_ACCESS_REJECT ? "Access-Reject" :
-		    "Access-Challenge", srv->name, x->ex.sent, x->ex.dropped);
-		/* MS-OTPCE 3.2.5.1 step 3 */
-		switch (x->ex.code) {
-		case RADIUS_CODE_ACCESS_ACCEPT:
-			auth_finish(x, RADIUS_ACCEPT);
-			break;
-		case RADIUS_CODE_ACCESS_REJECT:
-			audit_reason(x->a, "step 3: Access-Reject from %s",
-			    srv->name);
-			auth_finish(x, RADIUS_REJECT);
-			break;
-		default:
-			/* This protocol cannot carry State back: no second round. */
-			audit_reason(x->a, "step 3: Access-Challenge from %s",
-			    srv->name);
-			auth_finish(x, RADIUS_CHALLENGE);
-			break;
-		}
-		return;
-	case RADIUS_EX_UNSIGNED:
-		/* Issue 15: say why at once; never accepted (RFC 3579 3.2). */
-		log_warnx("step 3: RADIUS server %s answered without "
-		    "Message-Authenticator: dropped (sign replies there, or set "
-		    "message_authenticator=optional on its radius_server line)",
-		    srv->name);
-		if (x->unsigned_by == NULL)
-			x->unsigned_by = srv->name;
-		radius_mark_dead(x->r, srv, RADIUS_SERVER_UNSIGNED);
-		break;
-	case RADIUS_EX_SILENT:
-		auth_silent(x, srv);
-		break;
-	default:
-		audit_reason(x->a, "step 3: local failure asking %s", srv->name);
-		auth_finish(x, RADIUS_ERROR);
-		return;
-	}
-	auth_next_server(x);
-}
-
-struct radius_auth *
-radius_auth_start(const struct radius *r, const char *user_name,
-    const uint8_t *password, size_t password_len, struct audit *a)
-{
-	struct radius_auth *x;
-	size_t i;
-
-	if ((x = calloc(1, sizeof(*x))) == NULL) {
-		log_err("step 3: out of memory");
-		audit_reason(a, "step 3: out of memory");
-		return NULL;
-	}
-	x->r = r;
-	x->a = a;
-	x->fd = -1;
-	if (r == NULL || r->server_count == 0) {
-		log_err("step 3: RADIUS is not configured (radius_server, "
-		    "radius_secret_file)");
-		audit_reason(a, "step 3: RADIUS is not configured");
-		auth_finish(x, RADIUS_NOT_CONFIGURED);
-		return x;
-	}
-	if (user_name == NULL) {
-		log_warnx("step 3: no User-Name to send (radius_username: the "
-		    "directory gave no %s)", r->username_form ==
-		    RADIUS_USERNAME_UPN ? "userPrincipalName" : "account name");
-		audit_reason(a, "step 3: no User-Name for radius_username");
-		auth_finish(x, RADIUS_BAD_INPUT);
-		return x;
-	}
-	if ((x->user_name = strdup(user_name)) == NULL ||
-	    (x->password = malloc(password_len ? password_len : 1)) == NULL) {
-		log_err("step 3: out of memory");
-		audit_reason(a, "step 3: out of memory");
-		auth_finish(x, RADIUS_ERROR);
-		return x;
-	}
-	memcpy(x->password, password, password_len);
-	x->password_len = password_len;
-	x->attrs.user_name = x->user_name;
-	x->attrs.password = x->password;
-	x->attrs.password_len = password_len;
-	x->attrs.nas_identifier = r->nas_identifier;
-	x->attrs.nas_ip = r->nas_ip_len ? r->nas_ip : NULL;
-	x->attrs.nas_ip_len = r->nas_ip_len;
-	x->started = clock_ms();
-	for (i = 0; i < r->server_count; i++)
-		x->any_usable |= radius_usable(r, &r->servers[i], x->started);
-	auth_next_server(x);
-	return x;
-}
-
-/* At most this many datagrams are read per turn: a flood cannot hold the waiter. */
-#define RADIUS_READS_PER_TURN 16
-
-void
-radius_auth_run(struct radius_auth *x, bool readable)
-{
-	unsigned i;
-	int rc;
-
-	if (x == NULL || x->done)
-		return;
-	for (i = 0; readable && i < RADIUS_READS_PER_TURN; i++) {
-		rc = radius_take_reply(x->srv, x->fd, x->id, x->req_auth, &x->ex);
-		if (rc == RADIUS_EX_EMPTY)
-			break;
-		if (rc != RADIUS_EX_WAIT) {
-			auth_server_done(x, rc);
-			return;
-		}
-	}
-	if (clock_ms() < x->deadline)
-		return;
-	if (++x->attempt <= x->srv->retries) {
-		auth_send(x);
-		return;
-	}
-	metrics_radius_timeout(x->srv->index);
-	auth_server_done(x, RADIUS_EX_SILENT);
-}
-
-bool
-radius_auth_done(const struct radius_auth *x)
-{
-	return x == NULL || x->done;
-}
-
-int
-radius_auth_fd(const struct radius_auth *x, unsigned *exchange)
-{
-	if (exchange != NULL)
-		*exchange = x != NULL ? x->exchanges : 0;
-	return x != NULL && !x->done ? x->fd : -1;
-}
-
-long long
-radius_auth_deadline(const struct radius_auth *x)
-{
-	return x != NULL && !x->done ? x->deadline : 0;
-}
-
-enum radius_result
-radius_auth_result(const struct radius_auth *x)
-{
-	return x != NULL && x->done ? x->result : RADIUS_ERROR;
-}
-
-void
-radius_auth_wait(struct radius_auth *x)
-{
-	struct pollfd p;
-	long long left;
-	int n;
-
-	while (x != NULL && !x->done) {
-		p.fd = x->fd;
-		p.events = POLLIN;
-		p.revents = 0;
-		left = x->deadline - clock_ms();
-		n = poll(&p, 1, left > 0 ? (int)left : 0);
-		if (n < 0 && errno != EINTR) {
-			log_warn("radius %s: poll", x->srv->name);
-			audit_reason(x->a, "step 3: local failure asking %s",
-			    x->srv->name);
-			auth_finish(x, RADIUS_ERROR);
-			return;
-		}
-		radius_auth_run(x, n > 0);
-	}
-}
-
-void
-radius_auth_free(struct radius_auth *x)
-{
-	if (x == NULL)
-		return;
-	if (!x->done)
-		auth_finish(x, RADIUS_ERROR);
-	if (x->password != NULL) {
-		secret_wipe(x->password, x->password_len);
-		free(x->password);
-	}
-	free(x->user_name);
-	secret_wipe(x, sizeof(*x));
-	free(x);
-}
-
-enum radius_result
-radius_authenticate(const struct radius *r, const char *user_name,
-    const uint8_t *password, size_t password_len, struct audit *a)
-{
-	struct radius_auth *x;
-	enum radius_result result;
-
-	if ((x = radius_auth_start(r, user_name, password, password_len,
-	    a)) == NULL)
-		return RADIUS_ERROR;
-	radius_auth_wait(x);
-	result = radius_auth_result(x);
-	radius_auth_free(x);
-	return result;
 }
 
 size_t

@@ -4,8 +4,10 @@
  * HTTP envelope to the response, in one process against the real slapd and
  * RADIUS server the benchmark started. The responder itself cannot run under
  * valgrind (valgrind does not support its seccomp filter), so this program
- * runs the same handler_serve() the FastCGI workers run, with the signing
- * key loaded here instead of in the signer process (the same signature).
+ * runs handler_serve(): the FastCGI workers' handler_start() and
+ * handler_finish(), with step 3 waited for in place (radius_auth_wait())
+ * instead of by the RADIUS waiter, and the signing key loaded here instead
+ * of in the signer process (the same signature).
  *
  *   bench_request CONFIG BODY.xml N
  *

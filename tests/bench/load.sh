@@ -126,6 +126,7 @@ scenario "P-256, RADIUS 200 ms, 1024 conn" "$LOAD_PID_slow" "$LOAD_WEB_PID" 1024
 SLOW_RATE=$LAST_RATE
 load_nginx nslow "$T/slow.sock" >/dev/null
 scenario "nginx, P-256, 200 ms, 1024 conn" "$LOAD_PID_slow" "$LOAD_WEB_PID" 1024 "$SECS"
+NGINX_RATE=$LAST_RATE
 t_stop "$LOAD_PID_slow"
 
 LOAD_APPEND="radius_server = 127.0.0.1:$IMM_PORT${OPT_DEAD:+
@@ -178,4 +179,10 @@ if [ "${BENCH_CALLGRIND:-yes}" != no ] && command -v valgrind >/dev/null; then
 	callgrind_annotate --inclusive=yes "$T/cg.out" 2>/dev/null | sed -n '/PROGRAM TOTALS/,$p' | sed -n '3,22p' >"$TOP/build/bench/callgrind-top.txt"
 	echo "   (the 20 costliest functions, inclusive: build/bench/callgrind-top.txt)"
 fi
+# The issue's throughput target, worked out (the others are read off the lines above).
+awk -v imm="${IMM_RATE:-0}" -v l="${SLOW_RATE:-0}" -v n="${NGINX_RATE:-0}" 'BEGIN {
+	ref = 1024 / 0.2; if (imm < ref) ref = imm
+	if (ref > 0)
+		printf "== 200 ms RADIUS, 1024 conn: %.0f %% (lighttpd), %.0f %% (nginx) of min(1024 / 0.2 s, %d) = %d Success/s (target >= 80 %%)\n",
+		    100 * l / ref, 100 * n / ref, imm, ref }'
 echo "bench-load: load after: $(cut -d' ' -f1-3 /proc/loadavg)"

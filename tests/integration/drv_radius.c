@@ -8,18 +8,20 @@
  * trailing newline dropped). Prints one line per authentication,
  *   ACCEPT|REJECT|CHALLENGE|UNREACHABLE|UNSIGNED|BAD_INPUT|NOT_CONFIGURED|ERROR <ms>
  * and the audit reason on stderr. -j N runs N authentications at once, each
- * in its own thread (the worker model); with -w, all from this thread and
- * waited for by one RADIUS waiter (src/radius_wait.c, the FastCGI front's
- * model; up to 512 at once), freed at the end while the last round still
- * waits ("BUG" lines if a callback is missed or comes twice); -n ROUNDS does that ROUNDS times in a
+ * in its own thread (the worker model); -n ROUNDS does that ROUNDS times in a
  * row on the same client (its dead-server memory), pausing MS milliseconds
  * (-p MS[,MS...]: the Nth value before round N + 1, the last one repeated)
  * between rounds, and prints "STATE i alive|dead|unsigned" per server
  * after each round. -S sends one Status-Server (RFC 5997) to each server and
  * prints "STATUS i <result> <ms>". Exits 0 when it ran, 2 when the
  * configuration or the client could not be set up (prints SETUP_FAILED).
+ * With DRV_RADIUS_WAITER=1 in the environment, every authentication goes
+ * through the RADIUS waiter (src/radius_wait.c), as the FastCGI front's do:
+ * the job's thread only waits for the waiter's callback
+ * (tests/integration/radius_waiter.sh runs radius.sh that way).
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,10 @@
 #include "radius_wait.h"
 
 struct job {
+	struct radius_waiter *waiter;	/* NULL: radius_authenticate() */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool called_back;
 	const struct radius *r;
 	const char *user;
 	const uint8_t *pw;
@@ -39,18 +45,6 @@ struct job {
 	enum radius_result result;
 	long long ms;
 	struct audit audit;
-	/* -w: the authentication, its start, and the round's count of those left */
-	struct radius_auth *x;
-	long long t0;
-	unsigned calls;
-	struct waited *wt;
-};
-
-/* -w: the authentications of a round not called back yet. */
-struct waited {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	unsigned left;
 };
 
 static const char *
@@ -115,86 +109,57 @@ status_all(const struct radius *r)
 	fflush(stdout);
 }
 
+/* The waiter's callback, from its thread. */
+static void
+job_done(void *ctx)
+{
+	struct job *j = ctx;
+
+	pthread_mutex_lock(&j->mu);
+	j->called_back = true;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Step 3 as the FastCGI front runs it: started here, waited for there. */
+static enum radius_result
+via_waiter(struct job *j)
+{
+	struct radius_auth *x;
+	enum radius_result res;
+
+	x = radius_auth_start(j->r, j->user, j->pw, j->pw_len, &j->audit);
+	if (x == NULL)
+		return RADIUS_ERROR;
+	if (!radius_auth_done(x)) {
+		if (radius_waiter_add(j->waiter, x, job_done, j) != 0) {
+			fprintf(stderr, "radius_waiter_add failed\n");
+			radius_auth_free(x);
+			return RADIUS_ERROR;
+		}
+		pthread_mutex_lock(&j->mu);
+		while (!j->called_back)
+			pthread_cond_wait(&j->cv, &j->mu);
+		pthread_mutex_unlock(&j->mu);
+	}
+	res = radius_auth_result(x);
+	radius_auth_free(x);
+	return res;
+}
+
 static void *
 run(void *arg)
 {
 	struct job *j = arg;
 	long long t0 = now_ms();
 
-	j->result = radius_authenticate(j->r, j->user, j->pw, j->pw_len,
-	    &j->audit);
+	if (j->waiter != NULL)
+		j->result = via_waiter(j);
+	else
+		j->result = radius_authenticate(j->r, j->user, j->pw, j->pw_len,
+		    &j->audit);
 	j->ms = now_ms() - t0;
 	return NULL;
-}
-
-/* -w: the waiter's callback, from its thread. */
-static void
-job_done(void *ctx)
-{
-	struct job *j = ctx;
-
-	j->ms = now_ms() - j->t0;
-	pthread_mutex_lock(&j->wt->mu);
-	j->calls++;
-	j->wt->left--;
-	pthread_cond_signal(&j->wt->cv);
-	pthread_mutex_unlock(&j->wt->mu);
-}
-
-/*
- * -w: count authentications at once on one waiter; with last, the waiter is
- * freed before they are done (it must see each to its end first). Returns
- * the waiter to use next (NULL after last).
- */
-static struct radius_waiter *
-run_waited(struct radius_waiter *w, struct job *jobs, unsigned count,
-    bool last)
-{
-	struct waited wt = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-	    0 };
-	unsigned i;
-
-	for (i = 0; i < count; i++) {
-		jobs[i].wt = &wt;
-		jobs[i].t0 = now_ms();
-		jobs[i].x = radius_auth_start(jobs[i].r, jobs[i].user, jobs[i].pw,
-		    jobs[i].pw_len, &jobs[i].audit);
-		if (radius_auth_done(jobs[i].x)) {
-			jobs[i].ms = now_ms() - jobs[i].t0;
-			continue;
-		}
-		pthread_mutex_lock(&wt.mu);
-		wt.left++;
-		pthread_mutex_unlock(&wt.mu);
-		if (radius_waiter_add(w, jobs[i].x, job_done, &jobs[i]) != 0) {
-			printf("BUG radius_waiter_add failed\n");
-			pthread_mutex_lock(&wt.mu);
-			wt.left--;
-			pthread_mutex_unlock(&wt.mu);
-			radius_auth_wait(jobs[i].x);
-			jobs[i].ms = now_ms() - jobs[i].t0;
-		}
-	}
-	if (last) {
-		radius_waiter_free(w);
-		w = NULL;
-		pthread_mutex_lock(&wt.mu);
-		if (wt.left != 0)
-			printf("BUG %u left after radius_waiter_free\n", wt.left);
-		pthread_mutex_unlock(&wt.mu);
-	}
-	pthread_mutex_lock(&wt.mu);
-	while (wt.left > 0)
-		pthread_cond_wait(&wt.cv, &wt.mu);
-	pthread_mutex_unlock(&wt.mu);
-	for (i = 0; i < count; i++) {
-		if (jobs[i].calls > 1)
-			printf("BUG called back %u times\n", jobs[i].calls);
-		jobs[i].result = radius_auth_result(jobs[i].x);
-		radius_auth_free(jobs[i].x);
-		jobs[i].x = NULL;
-	}
-	return w;
 }
 
 int
@@ -202,10 +167,9 @@ main(int argc, char **argv)
 {
 	struct config *cfg = NULL;
 	struct radius *r = NULL;
+	struct radius_waiter *waiter = NULL;
 	struct job *jobs = NULL;
 	pthread_t *threads = NULL;
-	struct radius_waiter *waiter = NULL;
-	bool waited = false;
 	uint8_t pw[1024];
 	size_t pw_len = 0, n;
 	FILE *f = stdin;
@@ -213,11 +177,9 @@ main(int argc, char **argv)
 	unsigned count = 1, rounds = 1, round, i;
 	const char *pauses = "0";
 
-	while ((opt = getopt(argc, argv, "vwj:n:p:S")) != -1) {
+	while ((opt = getopt(argc, argv, "vj:n:p:S")) != -1) {
 		if (opt == 'v')
 			verbose = 1;
-		else if (opt == 'w')
-			waited = true;
 		else if (opt == 'j')
 			count = (unsigned)atoi(optarg);
 		else if (opt == 'n')
@@ -241,8 +203,7 @@ main(int argc, char **argv)
 		ret = 0;
 		goto done;
 	}
-	if (argc - optind < 2 || argc - optind > 3 || count < 1 ||
-	    count > (waited ? 512 : 64) ||
+	if (argc - optind < 2 || argc - optind > 3 || count < 1 || count > 64 ||
 	    rounds < 1 || rounds > 1000)
 		goto usage;
 	log_init(LOG_TO_STDERR, verbose);
@@ -262,14 +223,16 @@ main(int argc, char **argv)
 		printf("SETUP_FAILED\n");
 		goto done;
 	}
+	if (getenv("DRV_RADIUS_WAITER") != NULL &&
+	    strcmp(getenv("DRV_RADIUS_WAITER"), "1") == 0 &&
+	    (waiter = radius_waiter_start()) == NULL) {
+		printf("SETUP_FAILED\n");
+		goto done;
+	}
 	jobs = calloc(count, sizeof(*jobs));
 	threads = calloc(count, sizeof(*threads));
 	if (jobs == NULL || threads == NULL)
 		goto done;
-	if (waited && (waiter = radius_waiter_start()) == NULL) {
-		printf("SETUP_FAILED\n");
-		goto done;
-	}
 	for (round = 0; round < rounds; round++) {
 		unsigned started = count;
 
@@ -284,15 +247,13 @@ main(int argc, char **argv)
 		}
 		for (i = 0; i < count; i++) {
 			memset(&jobs[i], 0, sizeof(jobs[i]));
+			jobs[i].waiter = waiter;
+			pthread_mutex_init(&jobs[i].mu, NULL);
+			pthread_cond_init(&jobs[i].cv, NULL);
 			jobs[i].r = r;
 			jobs[i].user = argv[optind + 1];
 			jobs[i].pw = pw;
 			jobs[i].pw_len = pw_len;
-		}
-		if (waited)
-			waiter = run_waited(waiter, jobs, count,
-			    round + 1 == rounds);
-		for (i = 0; i < count && !waited; i++) {
 			if (pthread_create(&threads[i], NULL, run, &jobs[i]) != 0) {
 				fprintf(stderr, "pthread_create failed\n");
 				started = i;
@@ -300,8 +261,9 @@ main(int argc, char **argv)
 			}
 		}
 		for (i = 0; i < started; i++) {
-			if (!waited)
-				pthread_join(threads[i], NULL);
+			pthread_join(threads[i], NULL);
+			pthread_cond_destroy(&jobs[i].cv);
+			pthread_mutex_destroy(&jobs[i].mu);
 			printf("%s %lld\n", word(jobs[i].result), jobs[i].ms);
 			if (jobs[i].audit.reason[0])
 				fprintf(stderr, "audit: %s\n",
@@ -313,15 +275,15 @@ main(int argc, char **argv)
 	}
 	ret = 0;
 done:
-	radius_waiter_free(waiter);
 	memset(pw, 0, sizeof(pw));
 	free(jobs);
 	free(threads);
+	radius_waiter_free(waiter);
 	radius_free(r);
 	config_free(cfg);
 	return ret;
 usage:
-	fprintf(stderr, "usage: drv_radius [-v] [-w] [-j N] [-n ROUNDS] [-p MS] "
+	fprintf(stderr, "usage: drv_radius [-v] [-j N] [-n ROUNDS] [-p MS] "
 	    "CONFIG USER [PASSWORD_FILE] | -S CONFIG\n");
 	return 2;
 }

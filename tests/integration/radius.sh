@@ -167,35 +167,6 @@ for bad in "message_authenticator=maybe" "message_authenticator="; do
 	t_check "radius_server option '$bad' refused at start with file:line" \
 		sh -c "grep -q 'bad.conf:3: radius_server: .* is not timeout_ms=' '$T/bad.err'"
 done
-
-# --- The RADIUS waiter (issue 10): many at once from one thread ------------
-# drv_radius -w: what the FastCGI front does (src/radius_wait.c), the same
-# outcomes and time bounds as above; the waiter is freed while the last
-# round still waits. A server switch changes the socket the waiter watches.
-# waited NAME CONF N WANT LO HI [ROUNDS]: N at once (ROUNDS times), all WANT
-# within [LO, HI) ms.
-waited() {
-	"$DRV" -w -j "$3" -n "${7:-1}" "$2" staticuser "$T/pw0" >"$T/w-$1.out" 2>"$T/w-$1.err"
-	w_rc=$?
-	grep -v '^BUG\|^STATE' "$T/w-$1.out" >"$T/w-$1.res"
-	w_got=$(cut -d' ' -f1 "$T/w-$1.res" | sort | uniq -c | tr -s ' ')
-	w_lo=$(cut -d' ' -f2 "$T/w-$1.res" | sort -n | head -1)
-	w_hi=$(cut -d' ' -f2 "$T/w-$1.res" | sort -n | tail -1)
-	w_n=$(($3 * ${7:-1}))
-	if [ "$w_rc" -eq 0 ] && [ "$w_got" = " $w_n $4" ] && ! grep -q '^BUG' "$T/w-$1.out" &&
-	    between "${w_lo:--1}" "$5" "$6" && between "${w_hi:--1}" "$5" "$6"; then
-		t_pass "waiter, $1: $w_n $4 ($w_lo..$w_hi ms)"
-	else
-		t_fail "waiter, $1: want $w_n $4 in [$5, $6) ms, got '$w_got' ($w_lo..$w_hi ms, exit $w_rc) $(grep '^BUG' "$T/w-$1.out") $(tail -3 "$T/w-$1.err")"
-	fi
-}
-printf 'static-Pass 1' >"$T/pw0"
-waited "one server" "$ok" 200 ACCEPT 0 3000
-waited "three rounds" "$ok" 50 ACCEPT 0 3000 3
-waited "first server down, second up" "$fo" 32 ACCEPT 600 1500
-waited "all servers down" "$dn" 16 UNREACHABLE 1200 2000
-waited "per-server options, all down" "$pd" 16 UNREACHABLE 700 1300
-waited "unsigned first server, the next one answers" "$us3" 16 ACCEPT 0 1000
 UNSIGNED_PID=$RADIUSD_PID
 
 # --- Dead-server memory (issue 10) -----------------------------------------
