@@ -11,8 +11,10 @@
 # (callgrind). Numbers, not pass/fail: docs/design.md compares them with the
 # targets. BENCH_SECONDS (default 10) is each scenario's length,
 # BENCH_FLAT_REQUESTS (default 100000) the RSS-flat run's (runs of 20 s until
-# that many Success), BENCH_CALLGRIND=no
-# skips callgrind.
+# that many Success), BENCH_PAIR_SECONDS (default 5) each run of the
+# back-to-back rounds (1024 connections against the immediate rate, measured
+# next to each other: the machine's speed drifts), BENCH_CALLGRIND=no skips
+# callgrind.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$TOP/tests/integration/lib_stack.sh"
 . "$TOP/tests/integration/lib_load.sh"
@@ -121,12 +123,31 @@ IMM_RATE=$LAST_RATE
 
 responder slow "$SLOW_PORT" sign-ec 2048
 load_lighttpd lslow "$T/slow.sock" >/dev/null
+SLOW_URL_L=$LOAD_URL SLOW_WEB_L=$LOAD_WEB_PID
 scenario "P-256, RADIUS 200 ms, 256 conn" "$LOAD_PID_slow" "$LOAD_WEB_PID" 256 "$SECS"
 scenario "P-256, RADIUS 200 ms, 1024 conn" "$LOAD_PID_slow" "$LOAD_WEB_PID" 1024 "$SECS"
 SLOW_RATE=$LAST_RATE
 load_nginx nslow "$T/slow.sock" >/dev/null
 scenario "nginx, P-256, 200 ms, 1024 conn" "$LOAD_PID_slow" "$LOAD_WEB_PID" 1024 "$SECS"
 NGINX_RATE=$LAST_RATE
+SLOW_URL_N=$LOAD_URL SLOW_WEB_N=$LOAD_WEB_PID
+
+# The 1024-connection target compares two rates; on a shared machine whose
+# speed drifts by 10-20 % within a minute (the RSS runs below show it), runs
+# made minutes apart compare the drift as much as the responder. So the
+# pair is also measured back to back, in rounds, and the median ratio kept.
+PAIR_SECS=${BENCH_PAIR_SECONDS:-5}
+echo "== 200 ms RADIUS at 1024 conn against RADIUS at once at 32, back to back (3 rounds of ${PAIR_SECS} s each)"
+PAIR_L="" PAIR_N=""
+for round in 1 2 3; do
+	LOAD_URL=$EC_URL scenario "round $round: P-256, RADIUS at once, 32" "$LOAD_PID_ec" "$EC_WEB" 32 "$PAIR_SECS"
+	p_imm=$LAST_RATE
+	LOAD_URL=$SLOW_URL_L scenario "round $round: 200 ms, 1024, lighttpd" "$LOAD_PID_slow" "$SLOW_WEB_L" 1024 "$PAIR_SECS"
+	PAIR_L="$PAIR_L $(awk -v a="$p_imm" -v b="$LAST_RATE" 'BEGIN { r = 5120; if (a < r) r = a; printf "%.0f", (r > 0 ? 100 * b / r : 0) }')"
+	LOAD_URL=$SLOW_URL_N scenario "round $round: 200 ms, 1024, nginx" "$LOAD_PID_slow" "$SLOW_WEB_N" 1024 "$PAIR_SECS"
+	PAIR_N="$PAIR_N $(awk -v a="$p_imm" -v b="$LAST_RATE" 'BEGIN { r = 5120; if (a < r) r = a; printf "%.0f", (r > 0 ? 100 * b / r : 0) }')"
+done
+median() { echo "$@" | tr ' ' '\n' | grep . | sort -n | sed -n 2p; }
 t_stop "$LOAD_PID_slow"
 
 LOAD_APPEND="radius_server = 127.0.0.1:$IMM_PORT${OPT_DEAD:+
@@ -183,6 +204,7 @@ fi
 awk -v imm="${IMM_RATE:-0}" -v l="${SLOW_RATE:-0}" -v n="${NGINX_RATE:-0}" 'BEGIN {
 	ref = 1024 / 0.2; if (imm < ref) ref = imm
 	if (ref > 0)
-		printf "== 200 ms RADIUS, 1024 conn: %.0f %% (lighttpd), %.0f %% (nginx) of min(1024 / 0.2 s, %d) = %d Success/s (target >= 80 %%)\n",
+		printf "== 200 ms RADIUS, 1024 conn, runs minutes apart: %.0f %% (lighttpd), %.0f %% (nginx) of min(1024 / 0.2 s, %d) = %d Success/s\n",
 		    100 * l / ref, 100 * n / ref, imm, ref }'
+echo "== 200 ms RADIUS, 1024 conn, back to back: median $(median $PAIR_L) % (lighttpd; rounds:$PAIR_L), $(median $PAIR_N) % (nginx; rounds:$PAIR_N) of min(1024 / 0.2 s, the same round's rate at once) (target >= 80 %)"
 echo "bench-load: load after: $(cut -d' ' -f1-3 /proc/loadavg)"
