@@ -30,7 +30,13 @@ struct front_accept *front_accept_start(struct front_listener *l,
  * Worker side: blocks until a connection is readable and returns it (the
  * caller owns it), or -1 once the front stops and nothing is left to serve.
  */
-int front_accept_take(struct front_accept *fa, bool *kept, void **resumed);
+/* A parked request's link in the resume queue (embedded in the request). */
+struct front_parked {
+	struct front_parked *next;
+};
+
+int front_accept_take(struct front_accept *fa, bool *kept,
+    struct front_parked **resumed);
 
 /*
  * Requests waiting for RADIUS without a thread (issue 10): a worker parks a
@@ -41,7 +47,7 @@ int front_accept_take(struct front_accept *fa, bool *kept, void **resumed);
  */
 void front_accept_park(struct front_accept *fa);
 void front_accept_unpark(struct front_accept *fa);
-void front_accept_resume(struct front_accept *fa, void *req);
+void front_accept_resume(struct front_accept *fa, struct front_parked *p);
 
 /* A connection the web server keeps open (FCGI_KEEP_CONN) comes back here. */
 void front_accept_give_back(struct front_accept *fa, int fd);

@@ -59,8 +59,8 @@ struct front_accept {
 	size_t ready_head, ready_len, ready_cap;
 	struct front_conn *back;	/* kept connections given back */
 	size_t back_len, back_cap;
-	void **resume;			/* parked requests done waiting, FIFO ring */
-	size_t resume_head, resume_len, resume_cap;
+	struct front_parked *resume_head;	/* done waiting, FIFO: no */
+	struct front_parked *resume_tail;	/* allocation, cannot fail */
 	unsigned threads;	/* worker threads */
 	unsigned capacity;	/* workers: requests in progress at most */
 	unsigned parked;	/* requests waiting for RADIUS, or resumed */
@@ -509,7 +509,8 @@ fail:
 }
 
 int
-front_accept_take(struct front_accept *fa, bool *kept, void **resumed)
+front_accept_take(struct front_accept *fa, bool *kept,
+    struct front_parked **resumed)
 {
 	int fd = -1;
 
@@ -521,14 +522,14 @@ front_accept_take(struct front_accept *fa, bool *kept, void **resumed)
 		front_wake(fa);
 	}
 	/* At stop: on until nothing is queued, nor waiting for RADIUS. */
-	while (fa->ready_len == 0 && fa->resume_len == 0 &&
+	while (fa->ready_len == 0 && fa->resume_head == NULL &&
 	    !(fa->done && fa->parked == 0))
 		pthread_cond_wait(&fa->cv, &fa->mu);
-	if (fa->resume_len > 0) {
+	if (fa->resume_head != NULL) {
 		/* Requests begun are finished before new ones are begun. */
-		*resumed = fa->resume[fa->resume_head];
-		fa->resume_head = (fa->resume_head + 1) % fa->resume_cap;
-		fa->resume_len--;
+		*resumed = fa->resume_head;
+		if ((fa->resume_head = fa->resume_head->next) == NULL)
+			fa->resume_tail = NULL;
 		fa->parked--;
 		if (fa->done && fa->parked == 0)
 			pthread_cond_broadcast(&fa->cv);
@@ -562,32 +563,15 @@ front_accept_unpark(struct front_accept *fa)
 }
 
 void
-front_accept_resume(struct front_accept *fa, void *req)
+front_accept_resume(struct front_accept *fa, struct front_parked *p)
 {
+	p->next = NULL;
 	pthread_mutex_lock(&fa->mu);
-	if (fa->resume_len == fa->resume_cap) {
-		/* Never fails for want of room: parked requests are counted. */
-		size_t n = fa->resume_cap ? fa->resume_cap * 2 : 64, i;
-		void **p = malloc(n * sizeof(*p));
-
-		while (p == NULL) {
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-			pthread_mutex_unlock(&fa->mu);
-			log_err("FastCGI: out of memory queueing a request");
-			nanosleep(&ts, NULL);
-			pthread_mutex_lock(&fa->mu);
-			p = malloc(n * sizeof(*p));
-		}
-		for (i = 0; i < fa->resume_len; i++)
-			p[i] = fa->resume[(fa->resume_head + i) % fa->resume_cap];
-		free(fa->resume);
-		fa->resume = p;
-		fa->resume_cap = n;
-		fa->resume_head = 0;
-	}
-	fa->resume[(fa->resume_head + fa->resume_len) % fa->resume_cap] = req;
-	fa->resume_len++;
+	if (fa->resume_tail != NULL)
+		fa->resume_tail->next = p;
+	else
+		fa->resume_head = p;
+	fa->resume_tail = p;
 	pthread_cond_signal(&fa->cv);
 	pthread_mutex_unlock(&fa->mu);
 }
@@ -635,7 +619,6 @@ front_accept_free(struct front_accept *fa)
 		close(fa->back[i].fd);
 	free(fa->ready);
 	free(fa->back);
-	free(fa->resume);
 	if (fa->wake >= 0)
 		close(fa->wake);
 	pthread_cond_destroy(&fa->cv);

@@ -138,10 +138,10 @@ front_fcgi_drain(FCGX_Stream *in)
  * streams point back to it.
  */
 struct fcgi_call {
+	struct front_parked parked;	/* first: the resume queue's link */
 	FCGX_Request r;
 	struct front_accept *fa;
 	struct worker *w;
-	bool kept;		/* the connection came kept (FCGI_KEEP_CONN) */
 	struct http_request req;
 	struct http_response resp;
 	struct handler_call hc;
@@ -153,7 +153,7 @@ front_fcgi_resume(void *ctx)
 {
 	struct fcgi_call *c = ctx;
 
-	front_accept_resume(c->fa, c);
+	front_accept_resume(c->fa, &c->parked);
 }
 
 /*
@@ -235,7 +235,6 @@ front_fcgi_begin(struct fcgi_worker *fw, int fd, bool kept)
 	}
 	c->fa = fw->fa;
 	c->w = &fw->w;
-	c->kept = kept;
 	r = &c->r;
 	r->ipcFd = fd;
 	r->keepConnection = 1;	/* FCGX_Accept_r's first FCGX_Finish_r keeps fd */
@@ -290,13 +289,15 @@ static void *
 front_fcgi_worker(void *arg)
 {
 	struct fcgi_worker *fw = arg;
+	struct front_parked *p;
 	struct fcgi_call *resumed;
 	bool kept = false;
 	int fd;
 
 	for (;;) {
-		fd = front_accept_take(fw->fa, &kept, (void **)&resumed);
-		if (resumed != NULL) {
+		fd = front_accept_take(fw->fa, &kept, &p);
+		if (p != NULL) {
+			resumed = (struct fcgi_call *)p;	/* its first member */
 			metrics_worker_busy(1);
 			handler_finish(&resumed->hc);
 			front_fcgi_end(resumed);

@@ -33,7 +33,9 @@ struct wait_item {
 	void (*done)(void *ctx);
 	void *ctx;
 	unsigned exchange;	/* the socket registered (radius_auth_fd) */
+	long long deadline;	/* radius_auth_deadline(), as last read */
 	size_t heap_i;
+	struct wait_item *next;	/* in the incoming list */
 };
 
 struct radius_waiter {
@@ -42,9 +44,8 @@ struct radius_waiter {
 	pthread_t thread;
 	bool started;
 
-	pthread_mutex_t mu;		/* the three below */
-	struct wait_item **incoming;
-	size_t incoming_n, incoming_cap;
+	pthread_mutex_t mu;		/* the two below */
+	struct wait_item *incoming;	/* added since the last turn */
 	bool stop;
 
 	/* The thread's own: the items waiting, by deadline. */
@@ -53,12 +54,6 @@ struct radius_waiter {
 };
 
 /* ---- the deadline heap ---------------------------------------------------- */
-
-static long long
-item_deadline(const struct wait_item *it)
-{
-	return radius_auth_deadline(it->auth);
-}
 
 static void
 heap_set(struct radius_waiter *w, size_t i, struct wait_item *it)
@@ -72,7 +67,7 @@ heap_up(struct radius_waiter *w, size_t i)
 {
 	struct wait_item *it = w->heap[i];
 
-	while (i > 0 && item_deadline(w->heap[(i - 1) / 2]) > item_deadline(it)) {
+	while (i > 0 && w->heap[(i - 1) / 2]->deadline > it->deadline) {
 		heap_set(w, i, w->heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
@@ -86,10 +81,10 @@ heap_down(struct radius_waiter *w, size_t i)
 	size_t c;
 
 	while ((c = 2 * i + 1) < w->heap_n) {
-		if (c + 1 < w->heap_n &&
-		    item_deadline(w->heap[c + 1]) < item_deadline(w->heap[c]))
+		if (c + 1 < w->heap_n && w->heap[c + 1]->deadline <
+		    w->heap[c]->deadline)
 			c++;
-		if (item_deadline(w->heap[c]) >= item_deadline(it))
+		if (w->heap[c]->deadline >= it->deadline)
 			break;
 		heap_set(w, i, w->heap[c]);
 		i = c;
@@ -109,6 +104,7 @@ heap_push(struct radius_waiter *w, struct wait_item *it)
 		w->heap = p;
 		w->heap_cap = n;
 	}
+	it->deadline = radius_auth_deadline(it->auth);
 	heap_set(w, w->heap_n++, it);
 	heap_up(w, it->heap_i);
 	return 0;
@@ -146,14 +142,13 @@ item_watch(struct radius_waiter *w, struct wait_item *it)
 	return 0;
 }
 
-/* Hands a finished item back; the authentication belongs to the caller again. */
+/*
+ * Hands a finished item back; the authentication belongs to the caller
+ * again. Its socket is closed, which took it out of the epoll set.
+ */
 static void
 item_done(struct radius_waiter *w, struct wait_item *it, bool in_heap)
 {
-	int fd = radius_auth_fd(it->auth, NULL);
-
-	if (fd >= 0)
-		(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, fd, NULL);
 	if (in_heap)
 		heap_remove(w, it);
 	it->done(it->ctx);
@@ -177,6 +172,7 @@ item_after_run(struct radius_waiter *w, struct wait_item *it)
 		item_done(w, it, true);
 		return;
 	}
+	it->deadline = radius_auth_deadline(it->auth);
 	heap_down(w, it->heap_i);
 	heap_up(w, it->heap_i);
 }
@@ -185,33 +181,42 @@ item_after_run(struct radius_waiter *w, struct wait_item *it)
 static bool
 take_incoming(struct radius_waiter *w)
 {
-	struct wait_item **in;
-	size_t i, n;
+	struct wait_item *it, *next;
 	bool stop;
 	uint64_t v;
 
 	while (read(w->wake, &v, sizeof(v)) > 0)
 		;
 	pthread_mutex_lock(&w->mu);
-	in = w->incoming;
-	n = w->incoming_n;
+	it = w->incoming;
 	w->incoming = NULL;
-	w->incoming_n = w->incoming_cap = 0;
 	stop = w->stop;
 	pthread_mutex_unlock(&w->mu);
-	for (i = 0; i < n; i++) {
-		if (heap_push(w, in[i]) != 0) {
+	for (; it != NULL; it = next) {
+		next = it->next;
+		if (heap_push(w, it) != 0) {
 			log_err("radius: out of memory in the waiter; a request "
 			    "waits for its answer blocking");
-			radius_auth_wait(in[i]->auth);
-			item_done(w, in[i], false);
-		} else if (item_watch(w, in[i]) != 0) {
-			radius_auth_wait(in[i]->auth);
-			item_done(w, in[i], true);
+			radius_auth_wait(it->auth);
+			item_done(w, it, false);
+		} else if (item_watch(w, it) != 0) {
+			radius_auth_wait(it->auth);
+			item_done(w, it, true);
 		}
 	}
-	free(in);
 	return stop;
+}
+
+/* epoll_wait()'s timeout: until the nearest deadline, -1 when none. */
+static int
+next_timeout(const struct radius_waiter *w)
+{
+	long long left;
+
+	if (w->heap_n == 0)
+		return -1;
+	left = w->heap[0]->deadline - clock_ms();
+	return left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
 }
 
 static void *
@@ -219,15 +224,12 @@ waiter_main(void *arg)
 {
 	struct radius_waiter *w = arg;
 	struct epoll_event ev[WAIT_EVENTS];
-	long long left;
 	int i, n;
 
 	for (;;) {
 		if (take_incoming(w) && w->heap_n == 0)
 			break;
-		left = w->heap_n ? item_deadline(w->heap[0]) - clock_ms() : -1;
-		n = epoll_wait(w->ep, ev, WAIT_EVENTS, left < 0 && w->heap_n ?
-		    0 : (int)(left > 60000 ? 60000 : left));
+		n = epoll_wait(w->ep, ev, WAIT_EVENTS, next_timeout(w));
 		if (n < 0 && errno != EINTR) {
 			log_warn("radius: epoll_wait");
 			n = 0;
@@ -240,7 +242,7 @@ waiter_main(void *arg)
 			radius_auth_run(it->auth, true);
 			item_after_run(w, it);
 		}
-		while (w->heap_n > 0 && item_deadline(w->heap[0]) <= clock_ms()) {
+		while (w->heap_n > 0 && w->heap[0]->deadline <= clock_ms()) {
 			radius_auth_run(w->heap[0]->auth, false);
 			item_after_run(w, w->heap[0]);
 		}
@@ -285,7 +287,7 @@ radius_waiter_add(struct radius_waiter *w, struct radius_auth *auth,
 {
 	struct wait_item *it;
 	uint64_t one = 1;
-	int ret = -1;
+	bool stop;
 
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return -1;
@@ -293,26 +295,18 @@ radius_waiter_add(struct radius_waiter *w, struct radius_auth *auth,
 	it->done = done;
 	it->ctx = ctx;
 	pthread_mutex_lock(&w->mu);
-	if (w->stop)
-		goto cleanup;
-	if (w->incoming_n == w->incoming_cap) {
-		size_t n = w->incoming_cap ? w->incoming_cap * 2 : 64;
-		struct wait_item **p = realloc(w->incoming, n * sizeof(*p));
-
-		if (p == NULL)
-			goto cleanup;
-		w->incoming = p;
-		w->incoming_cap = n;
+	if (!(stop = w->stop)) {
+		it->next = w->incoming;
+		w->incoming = it;
 	}
-	w->incoming[w->incoming_n++] = it;
-	it = NULL;
-	ret = 0;
-cleanup:
 	pthread_mutex_unlock(&w->mu);
-	free(it);
-	if (ret == 0 && write(w->wake, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (stop) {
+		free(it);
+		return -1;
+	}
+	if (write(w->wake, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("radius: eventfd write");
-	return ret;
+	return 0;
 }
 
 void
@@ -331,7 +325,6 @@ radius_waiter_free(struct radius_waiter *w)
 			log_warn("radius: eventfd write");
 		pthread_join(w->thread, NULL);
 	}
-	free(w->incoming);
 	free(w->heap);
 	if (w->ep >= 0)
 		close(w->ep);
